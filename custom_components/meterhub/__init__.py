@@ -1,0 +1,33 @@
+"""Meter Hub: utility-meter data from six sources in Home Assistant's energy dashboard."""
+
+from __future__ import annotations
+
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryError
+
+from .const import CONF_PROVIDER, DOMAIN
+from .coordinator import MeterHubConfigEntry
+from .providers import REGISTRY
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: MeterHubConfigEntry) -> bool:
+    """Look the provider up, let it build its client and first refresh, then add the platforms."""
+    provider = REGISTRY.get(entry.data.get(CONF_PROVIDER, ""))
+    if provider is None:
+        raise ConfigEntryError(
+            translation_domain=DOMAIN,
+            translation_key="unknown_provider",
+            translation_placeholders={"provider": str(entry.data.get(CONF_PROVIDER))},
+        )
+    runtime = await provider.async_setup_entry(hass, entry)
+    entry.runtime_data = runtime
+    entry.async_on_unload(runtime.async_shutdown)
+    await hass.config_entries.async_forward_entry_setups(entry, provider.platforms)
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: MeterHubConfigEntry) -> bool:
+    """Unload the platforms; ``async_on_unload`` then stops the provider's runtime."""
+    provider = REGISTRY.get(entry.data.get(CONF_PROVIDER, ""))
+    platforms = provider.platforms if provider is not None else ()
+    return await hass.config_entries.async_unload_platforms(entry, platforms)

@@ -1,0 +1,185 @@
+"""Config flow: a provider menu, then the provider's own form; reauth, reconfigure and options.
+
+Written once for every provider: a provider supplies its form (``async_schema``), its validation call
+(``async_validate``) and, if it has any, an options form. Each form tests the connection before an
+entry is created, so a wrong key is a form error rather than a dead entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import probatio as vol
+
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlowWithReload,
+)
+from homeassistant.core import callback
+
+from .api.errors import MeterHubApiError
+from .const import CONF_PROVIDER, DOMAIN, LOGGER
+from .providers import REGISTRY
+from .providers.base import FormError, Provider, Validated
+
+
+class MeterHubConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Add a meter or an account."""
+
+    VERSION = 1
+    MINOR_VERSION = 1
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Let the user pick the source; each menu option is a provider key and a step id."""
+        return self.async_show_menu(step_id="user", menu_options=REGISTRY.keys())
+
+    def __getattr__(self, name: str) -> Any:
+        """Resolve ``async_step_<provider key>`` to the shared provider step.
+
+        The flow manager looks steps up by name; this keeps one implementation for every provider.
+        """
+        if name.startswith("async_step_") and (provider := REGISTRY.get(name[11:])) is not None:
+
+            async def step(user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+                return await self._async_step_provider(provider, user_input)
+
+            return step
+        raise AttributeError(name)
+
+    async def _async_step_provider(
+        self, provider: Provider, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        """Show the provider's form; on submit validate and create the entry."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            validated = await self._async_validate(provider, user_input, errors)
+            if validated is not None:
+                await self.async_set_unique_id(validated.unique_id)
+                self._abort_if_unique_id_configured()
+                return self.async_create_entry(
+                    title=validated.title,
+                    data={CONF_PROVIDER: provider.key, **validated.data},
+                )
+        schema = await provider.async_schema(self.hass, user_input or {})
+        return self.async_show_form(
+            step_id=provider.key,
+            data_schema=self.add_suggested_values_to_schema(schema, user_input),
+            errors=errors,
+            description_placeholders=provider.description_placeholders(),
+        )
+
+    async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
+        """Credentials were rejected: ask for new ones."""
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Ask only for the provider's secrets; the rest of the entry stays as it is."""
+        entry = self._get_reauth_entry()
+        provider = _provider_of(entry)
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            merged = {**entry.data, **user_input}
+            validated = await self._async_validate(provider, merged, errors)
+            if validated is not None:
+                await self.async_set_unique_id(validated.unique_id)
+                self._abort_if_unique_id_mismatch(reason="wrong_account")
+                return self.async_update_reload_and_abort(
+                    entry, data={**entry.data, **validated.data}
+                )
+        full = await provider.async_schema(self.hass, entry.data)
+        schema = vol.Schema(
+            {key: value for key, value in full.schema.items() if key in provider.secret_fields}
+        )
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=schema,
+            errors=errors,
+            description_placeholders={"title": entry.title, **provider.description_placeholders()},
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change where the data comes from (a moved USB port, a new server address)."""
+        entry = self._get_reconfigure_entry()
+        provider = _provider_of(entry)
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            validated = await self._async_validate(provider, {**entry.data, **user_input}, errors)
+            if validated is not None:
+                await self.async_set_unique_id(validated.unique_id)
+                self._abort_if_unique_id_mismatch(reason="wrong_account")
+                return self.async_update_reload_and_abort(
+                    entry, data={**entry.data, **validated.data}
+                )
+        schema = await provider.async_schema(self.hass, entry.data)
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=self.add_suggested_values_to_schema(schema, user_input or entry.data),
+            errors=errors,
+            description_placeholders=provider.description_placeholders(),
+        )
+
+    async def _async_validate(
+        self, provider: Provider, data: Mapping[str, Any], errors: dict[str, str]
+    ) -> Validated | None:
+        """Run the provider's check; fill ``errors`` with what the form should say."""
+        try:
+            return await provider.async_validate(self.hass, data)
+        except FormError as err:
+            errors[err.field] = err.error_key
+        except MeterHubApiError as err:
+            errors["base"] = err.error_key
+        except Exception:
+            LOGGER.exception("Unexpected error while validating a %s entry", provider.key)
+            errors["base"] = "unknown"
+        return None
+
+    @classmethod
+    @callback
+    def async_supports_options_flow(cls, config_entry: ConfigEntry) -> bool:
+        """Only providers with options get an options button."""
+        provider = REGISTRY.get(config_entry.data.get(CONF_PROVIDER, ""))
+        return provider is not None and provider.options_schema(config_entry.options) is not None
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> MeterHubOptionsFlow:
+        """The provider's options form."""
+        return MeterHubOptionsFlow()
+
+
+class MeterHubOptionsFlow(OptionsFlowWithReload):
+    """Options of one entry; the entry reloads when they change."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Show and save the provider's options."""
+        provider = _provider_of(self.config_entry)
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                return self.async_create_entry(data=dict(provider.validate_options(user_input)))
+            except FormError as err:
+                errors[err.field] = err.error_key
+        schema = provider.options_schema(self.config_entry.options)
+        assert schema is not None  # async_supports_options_flow said so
+        return self.async_show_form(
+            step_id="init",
+            data_schema=self.add_suggested_values_to_schema(
+                schema, user_input or self.config_entry.options
+            ),
+            errors=errors,
+        )
+
+
+def _provider_of(entry: ConfigEntry) -> Provider:
+    """The provider an entry was created with."""
+    provider = REGISTRY.get(entry.data[CONF_PROVIDER])
+    if provider is None:
+        raise vol.Invalid(f"unknown provider {entry.data[CONF_PROVIDER]}")
+    return provider

@@ -1,0 +1,55 @@
+"""Constants shared by the integration's modules."""
+
+from __future__ import annotations
+
+import logging
+from typing import Final
+
+DOMAIN: Final = "meterhub"
+LOGGER: Final = logging.getLogger(__package__)
+
+CONF_PROVIDER: Final = "provider"
+
+# Provider keys: the config flow's menu options, and the first part of every statistic id.
+PROVIDER_DSMR: Final = "dsmr"
+PROVIDER_DSMR_READER: Final = "dsmr_reader"
+PROVIDER_OCTOPUS: Final = "octopus"
+PROVIDER_ENEDIS: Final = "enedis"
+PROVIDER_CARUNA: Final = "caruna"
+PROVIDER_KORTO: Final = "korto"
+PROVIDER_KEYS: Final = (
+    PROVIDER_DSMR,
+    PROVIDER_DSMR_READER,
+    PROVIDER_OCTOPUS,
+    PROVIDER_ENEDIS,
+    PROVIDER_CARUNA,
+    PROVIDER_KORTO,
+)
+
+# Keys whose values are secrets or identifiers: never logged, always redacted in diagnostics.
+REDACT_KEYS: Final = frozenset(
+    {
+        "api_key",
+        "token",
+        "password",
+        "username",
+        "cookie",
+        "auth_token",
+        "access_token",
+        "refresh_token",
+        "account_number",
+        "mpan",
+        "mprn",
+        "prm",
+        "gsrn",
+        "serial_number",
+        "equipment_identifier",
+        "equipment_id",
+        "customer_number",
+        "apartment_id",
+        "unique_id",
+        "meter",
+        "url",
+        "title",
+    }
+)

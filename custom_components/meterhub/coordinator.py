@@ -1,0 +1,88 @@
+"""The base coordinator: provider errors become Home Assistant's, and polling stays gentle."""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from datetime import timedelta
+import random
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+
+from .api.errors import (
+    ApiAuthError,
+    ApiConnectionError,
+    ApiRateLimitError,
+    ApiResponseError,
+    MeterHubApiError,
+)
+from .const import DOMAIN, LOGGER
+
+if TYPE_CHECKING:
+    from homeassistant.config_entries import ConfigEntry
+    from homeassistant.core import HomeAssistant
+
+    from .providers.base import ProviderRuntime
+
+type MeterHubConfigEntry = ConfigEntry[ProviderRuntime]
+
+
+def translate_error(err: MeterHubApiError) -> ConfigEntryAuthFailed | UpdateFailed:
+    """The Home Assistant exception for a client error, with a translated message.
+
+    Authentication failures start a reauth flow; everything else marks the entities unavailable
+    until the next successful update. A rate limit carries the provider's ``Retry-After``.
+    """
+    if isinstance(err, ApiAuthError):
+        return ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="auth_failed")
+    if isinstance(err, ApiRateLimitError):
+        return UpdateFailed(
+            translation_domain=DOMAIN,
+            translation_key="rate_limited",
+            retry_after=err.retry_after,
+        )
+    if isinstance(err, ApiConnectionError):
+        return UpdateFailed(translation_domain=DOMAIN, translation_key="cannot_connect")
+    if isinstance(err, ApiResponseError):
+        return UpdateFailed(translation_domain=DOMAIN, translation_key="unexpected_response")
+    return UpdateFailed(translation_domain=DOMAIN, translation_key="update_failed")
+
+
+class MeterHubCoordinator[DataT](DataUpdateCoordinator[DataT]):
+    """Polls one provider resource.
+
+    Subclasses implement :meth:`_async_fetch` and raise client errors; this class maps them.
+    ``DataUpdateCoordinator`` already logs once when a source goes down and once when it is back.
+    The interval gets a little random jitter so that many installs do not hit a provider in step.
+    """
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry[Any],
+        *,
+        name: str,
+        update_interval: timedelta | None,
+        jitter: float = 0.1,
+    ) -> None:
+        """Set up polling at ``update_interval`` stretched by up to ``jitter`` (a fraction)."""
+        if update_interval is not None and jitter:
+            update_interval *= 1 + random.uniform(0, jitter)
+        super().__init__(
+            hass,
+            LOGGER,
+            config_entry=entry,
+            name=name,
+            update_interval=update_interval,
+        )
+
+    async def _async_update_data(self) -> DataT:
+        try:
+            return await self._async_fetch()
+        except MeterHubApiError as err:
+            raise translate_error(err) from err
+
+    @abstractmethod
+    async def _async_fetch(self) -> DataT:
+        """Fetch fresh data from the provider (raise ``api.errors`` exceptions)."""

@@ -1,0 +1,7 @@
+"""The registry of providers. Each provider module registers itself here."""
+
+from __future__ import annotations
+
+from .base import ProviderRegistry
+
+REGISTRY = ProviderRegistry()

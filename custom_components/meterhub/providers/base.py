@@ -1,0 +1,139 @@
+"""What a provider supplies to the shared spine: a form, a validation call and a runtime.
+
+The config flow, setup, unload, diagnostics and the sensor platform are written once against this
+contract; a provider module only says what is particular to its source.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import probatio as vol
+
+from homeassistant.components.sensor import SensorEntity
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+
+if TYPE_CHECKING:
+    from homeassistant.config_entries import ConfigEntry
+
+
+@dataclass(frozen=True, kw_only=True)
+class Validated:
+    """What a successful validation learned: the entry's title, unique id and normalised data."""
+
+    title: str
+    unique_id: str
+    data: Mapping[str, Any]
+
+
+class ProviderRuntime:
+    """Everything one config entry holds while it is loaded (``entry.runtime_data``).
+
+    Providers subclass it to keep their client and coordinators; the defaults cover the usual case.
+    """
+
+    def __init__(self, coordinators: Iterable[DataUpdateCoordinator[Any]] = ()) -> None:
+        """Keep the coordinators so unload and diagnostics can reach them."""
+        self.coordinators: list[DataUpdateCoordinator[Any]] = list(coordinators)
+        self._add_sensors: AddConfigEntryEntitiesCallback | None = None
+
+    def sensors(self) -> Iterable[SensorEntity]:
+        """The sensors to create when the entry is set up."""
+        return ()
+
+    @callback
+    def attach_sensor_platform(self, add_entities: AddConfigEntryEntitiesCallback) -> None:
+        """Remember the platform's callback so sensors for meters found later can be added."""
+        self._add_sensors = add_entities
+        add_entities(list(self.sensors()))
+
+    @callback
+    def add_sensors(self, entities: Iterable[SensorEntity]) -> None:
+        """Add sensors after setup (a meter that appeared on the account)."""
+        if self._add_sensors is not None:
+            self._add_sensors(list(entities))
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Provider-specific diagnostics; redaction happens in diagnostics.py."""
+        return {}
+
+    async def async_shutdown(self) -> None:
+        """Stop everything this entry started: tasks, timers, ports, sessions."""
+        for coordinator in self.coordinators:
+            await coordinator.async_shutdown()
+
+
+@dataclass(frozen=True)
+class FormError(Exception):
+    """A problem with one field of the form, found before any request is made."""
+
+    field: str
+    error_key: str
+
+
+class Provider(ABC):
+    """One source of meter data. Subclasses are stateless; per-entry state lives in the runtime."""
+
+    key: ClassVar[str]
+    #: Fields a reauthentication asks for again (keys, tokens, passwords).
+    secret_fields: ClassVar[tuple[str, ...]] = ()
+    platforms: ClassVar[tuple[Platform, ...]] = (Platform.SENSOR,)
+
+    @abstractmethod
+    async def async_schema(self, hass: HomeAssistant, defaults: Mapping[str, Any]) -> vol.Schema:
+        """The setup form, pre-filled with ``defaults`` (the entry's data on reconfigure)."""
+
+    @abstractmethod
+    async def async_validate(self, hass: HomeAssistant, data: Mapping[str, Any]) -> Validated:
+        """Test the connection with ``data``.
+
+        Raises :class:`FormError` or an ``api.errors.MeterHubApiError`` whose ``error_key`` is shown.
+        """
+
+    @abstractmethod
+    async def async_setup_entry(
+        self, hass: HomeAssistant, entry: ConfigEntry[Any]
+    ) -> ProviderRuntime:
+        """Build the client and coordinators and do the first refresh (raise ConfigEntryNotReady)."""
+
+    def options_schema(self, options: Mapping[str, Any]) -> vol.Schema | None:
+        """The options form, or None when this provider has no options."""
+        return None
+
+    def validate_options(self, options: Mapping[str, Any]) -> Mapping[str, Any]:
+        """Check and normalise submitted options; raise :class:`FormError` to show a field error."""
+        return options
+
+    def description_placeholders(self) -> dict[str, str]:
+        """Placeholders for this provider's form texts (links to where a key is found, ...)."""
+        return {}
+
+
+@dataclass
+class ProviderRegistry:
+    """The providers the config flow offers, by key. Tests may register a stand-in provider."""
+
+    providers: dict[str, Provider] = field(default_factory=dict)
+
+    def register(self, provider: Provider) -> Callable[[], None]:
+        """Add ``provider``; returns a function that removes it again."""
+        self.providers[provider.key] = provider
+
+        def remove() -> None:
+            self.providers.pop(provider.key, None)
+
+        return remove
+
+    def get(self, key: str) -> Provider | None:
+        """The provider with ``key``, if registered."""
+        return self.providers.get(key)
+
+    def keys(self) -> list[str]:
+        """Keys in the order they were registered (the order of the menu)."""
+        return list(self.providers)
