@@ -1,0 +1,176 @@
+"""Packaging rules that hassfest and HACS enforce, checked so that mistakes fail CI, not users."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+import re
+import struct
+
+import pytest
+import yaml
+
+from custom_components.meterhub.api import errors
+from custom_components.meterhub.const import DOMAIN, PROVIDER_KEYS
+from custom_components.meterhub.providers import REGISTRY
+import homeassistant
+from homeassistant.core import HomeAssistant
+from homeassistant.loader import async_get_integration
+
+ROOT = Path(__file__).parent.parent
+PACKAGE = ROOT / "custom_components" / DOMAIN
+HA_ROOT = Path(homeassistant.__file__).parent
+
+
+def load(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+async def test_manifest_loads_through_home_assistant(hass: HomeAssistant) -> None:
+    integration = await async_get_integration(hass, DOMAIN)
+    assert integration.domain == "meterhub"
+    assert integration.name == "Meter Hub"
+    assert integration.config_flow is True
+    assert integration.version is not None
+    assert "recorder" in integration.dependencies
+    assert integration.has_branding
+
+
+def test_manifest_keys_order_and_required() -> None:
+    manifest = load(PACKAGE / "manifest.json")
+    keys = list(manifest)
+    assert keys[:2] == ["domain", "name"]
+    assert keys[2:] == sorted(keys[2:])
+    for key in (
+        "codeowners",
+        "config_flow",
+        "dependencies",
+        "documentation",
+        "integration_type",
+        "iot_class",
+        "issue_tracker",
+        "loggers",
+        "requirements",
+        "version",
+    ):
+        assert key in manifest, key
+    assert re.fullmatch(r"\d+\.\d+\.\d+", manifest["version"])
+    assert manifest["integration_type"] in {"hub", "device", "service"}
+
+
+def test_requirements_pinned_as_home_assistant_pins_them() -> None:
+    constraints = {
+        line.split("==")[0].lower(): line.strip()
+        for line in (HA_ROOT / "package_constraints.txt").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    }
+    core_dsmr = load(HA_ROOT / "components" / "dsmr" / "manifest.json")["requirements"]
+    core_pins = {req.split("==")[0].lower(): req for req in core_dsmr}
+    for requirement in load(PACKAGE / "manifest.json")["requirements"]:
+        name = requirement.split("==")[0].lower()
+        assert "==" in requirement, f"{requirement} is not pinned"
+        expected = constraints.get(name) or core_pins.get(name)
+        if expected:
+            assert requirement == expected, f"{requirement}: Home Assistant pins {expected}"
+    test_pins = (ROOT / "requirements_test.txt").read_text()
+    for requirement in load(PACKAGE / "manifest.json")["requirements"]:
+        assert requirement in test_pins, f"tests must run with {requirement}"
+
+
+def test_hacs_json_only_allowed_keys() -> None:
+    hacs = load(ROOT / "hacs.json")
+    allowed = {
+        "name",
+        "content_in_root",
+        "country",
+        "filename",
+        "hacs",
+        "hide_default_branch",
+        "homeassistant",
+        "persistent_directory",
+        "render_readme",
+        "zip_release",
+    }
+    assert set(hacs) <= allowed
+    assert hacs["name"] == "Meter Hub"
+    minimum = tuple(int(p) for p in hacs["homeassistant"].split("."))
+    tested = tuple(int(p) for p in homeassistant.const.__version__.split(".")[:3])
+    assert minimum <= tested, "hacs.json must not require a newer Home Assistant than we test"
+    assert (ROOT / "info.md").is_file()
+
+
+def test_strings_and_english_translation_identical() -> None:
+    assert load(PACKAGE / "strings.json") == load(PACKAGE / "translations" / "en.json")
+
+
+def test_strings_cover_every_step_error_and_provider() -> None:
+    strings = load(PACKAGE / "strings.json")
+    config = strings["config"]
+    menu = config["step"]["user"]["menu_options"]
+    assert list(menu) == list(PROVIDER_KEYS)
+    for key in PROVIDER_KEYS:
+        step = config["step"][key]
+        assert step["title"]
+        assert set(step["data"]) == set(step["data_description"]), key
+    for key in REGISTRY.providers:
+        assert key in config["step"], f"provider {key} has no strings for its step"
+    error_keys = {
+        cls.error_key
+        for cls in vars(errors).values()
+        if isinstance(cls, type) and issubclass(cls, errors.MeterHubApiError)
+    }
+    assert error_keys <= set(config["error"])
+    for name in ("reauth_confirm", "reconfigure"):
+        assert name in config["step"]
+    for reason in (
+        "already_configured",
+        "reauth_successful",
+        "reconfigure_successful",
+        "wrong_account",
+    ):
+        assert reason in config["abort"]
+
+
+def _placeholders(text: str) -> set[str]:
+    return set(re.findall(r"{(\w+)}", text))
+
+
+def _leaves(tree: dict, prefix: str = "") -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            out.update(_leaves(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+@pytest.mark.parametrize(
+    "path", sorted((PACKAGE / "translations").glob("*.json")), ids=lambda p: p.name
+)
+def test_translations_match_strings(path: Path) -> None:
+    """Every translation has exactly the keys of strings.json, with the same placeholders."""
+    source = _leaves(load(PACKAGE / "strings.json"))
+    translated = _leaves(load(path))
+    assert set(translated) == set(source)
+    for key, text in source.items():
+        assert _placeholders(translated[key]) == _placeholders(text), key
+
+
+def test_brand_icons_are_png_of_the_right_size() -> None:
+    for name, size in (("icon.png", 256), ("icon@2x.png", 512)):
+        data = (PACKAGE / "brand" / name).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n"
+        assert struct.unpack(">II", data[16:24]) == (size, size)
+
+
+def test_quality_scale_lists_every_rule_with_a_status() -> None:
+    rules = yaml.safe_load((PACKAGE / "quality_scale.yaml").read_text())["rules"]
+    core = yaml.safe_load((HA_ROOT / "components" / "peblar" / "quality_scale.yaml").read_text())
+    assert set(rules) == set(core["rules"]), "every rule of the scale, no more, no less"
+    for rule, value in rules.items():
+        status = value if isinstance(value, str) else value["status"]
+        assert status in {"done", "todo", "exempt"}, rule
+        if status != "done":
+            assert isinstance(value, dict), rule
+            assert value.get("comment"), f"{rule}: say why it is not done"
