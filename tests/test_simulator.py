@@ -82,8 +82,8 @@ async def test_tcp_stream_and_pty_carry_the_same_telegrams(socket_enabled: None)
     port = server.sockets[0].getsockname()[1]
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     async with asyncio.timeout(5):
-        while not sim.clients:  # wait until the server has accepted us
-            await asyncio.sleep(0.01)  # noqa: ASYNC110 - polling a plain set
+        while not sim.clients:  # noqa: ASYNC110 - wait until the server has accepted us
+            await asyncio.sleep(0.01)
     slave = os.open(pty_path, os.O_RDONLY | os.O_NONBLOCK)
     for _ in range(3):
         now = sim.household.now + timedelta(seconds=1)
