@@ -1,0 +1,138 @@
+"""A real Home Assistant for development and end-to-end tests: configuration, port, onboarding.
+
+    python -m tools.devhass prepare CONFIG_DIR [--port 8123]   write the configuration
+    python -m tools.devhass onboard [--url URL]                  create the user once HA answers
+
+Only what Meter Hub needs is loaded (no default_config: its discovery integrations reach for the
+network). The HTTP port goes into ``.storage/http``: an ``http:`` section in configuration.yaml
+would be a trial configuration that Home Assistant reverts after five minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from pathlib import Path
+import sys
+
+import aiohttp
+
+USER, PASSWORD = "dev", "meterhub"
+REPO = Path(__file__).resolve().parent.parent
+
+CONFIGURATION = """\
+homeassistant:
+  name: Meter Hub development
+  unit_system: metric
+  currency: EUR
+  country: NL
+  time_zone: Europe/Amsterdam
+  latitude: 52.37
+  longitude: 4.89
+  elevation: 0
+frontend:
+config:
+energy:
+history:
+logbook:
+recorder:
+system_health:
+logger:
+  default: warning
+  logs:
+    custom_components.meterhub: debug
+    homeassistant.setup: info
+"""
+
+
+def _store(key: str, data: object, version: int = 1, minor: int = 1) -> str:
+    return json.dumps(
+        {"version": version, "minor_version": minor, "key": key, "data": data}, indent=1
+    )
+
+
+def prepare(config_dir: Path, port: int) -> None:
+    """Write configuration.yaml, link the integration in, set the port and skip onboarding steps."""
+    (config_dir / "custom_components").mkdir(parents=True, exist_ok=True)
+    link = config_dir / "custom_components" / "meterhub"
+    if not link.exists():
+        link.symlink_to(REPO / "custom_components" / "meterhub")
+    configuration = config_dir / "configuration.yaml"
+    if not configuration.exists():
+        configuration.write_text(CONFIGURATION)
+    storage = config_dir / ".storage"
+    storage.mkdir(exist_ok=True)
+    http = {
+        "server_host": ["127.0.0.1"],
+        "server_port": port,
+        "cors_allowed_origins": ["https://cast.home-assistant.io"],
+        "login_attempts_threshold": -1,
+        "ip_ban_enabled": True,
+        "ssl_profile": "modern",
+        "use_x_frame_options": True,
+        "error": None,
+        "error_message": None,
+    }
+    (storage / "http").write_text(
+        _store("http", {"stable": http, "pending": None, "yaml_migration_done": True}, 2, 2)
+    )
+    onboarding = storage / "onboarding"
+    if not onboarding.exists():
+        # All steps but the user: core_config would add integrations that reach for the network.
+        onboarding.write_text(
+            _store("onboarding", {"done": ["core_config", "analytics", "integration"]}, 4, 1)
+        )
+
+
+async def wait_until_up(session: aiohttp.ClientSession, base: str, seconds: int = 900) -> None:
+    """Wait for Home Assistant to answer (a first start installs the frontend: minutes)."""
+    for _ in range(seconds):
+        try:
+            async with session.get(f"{base}/api/onboarding") as response:
+                if response.status == 200:
+                    return
+        except aiohttp.ClientError:
+            pass
+        await asyncio.sleep(1)
+    raise TimeoutError(f"Home Assistant did not answer on {base} within {seconds} s")
+
+
+async def onboard(base: str) -> None:
+    """Create the development user if onboarding has not done so yet."""
+    async with aiohttp.ClientSession() as session:
+        await wait_until_up(session, base)
+        async with session.get(f"{base}/api/onboarding") as response:
+            steps = await response.json()
+        if not all(step["done"] for step in steps):
+            async with session.post(
+                f"{base}/api/onboarding/users",
+                json={
+                    "client_id": f"{base}/",
+                    "name": "Developer",
+                    "username": USER,
+                    "password": PASSWORD,
+                    "language": "en",
+                },
+            ) as response:
+                response.raise_for_status()
+    print(f"Home Assistant is up: {base} (log in as {USER} / {PASSWORD})", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="devhass")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("prepare")
+    p.add_argument("config_dir", type=Path)
+    p.add_argument("--port", type=int, default=8123)
+    o = sub.add_parser("onboard")
+    o.add_argument("--url", default="http://127.0.0.1:8123")
+    args = parser.parse_args()
+    if args.command == "prepare":
+        prepare(args.config_dir, args.port)
+    else:
+        asyncio.run(onboard(args.url))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
