@@ -1,0 +1,164 @@
+"""End to end, as a person does it: a real Home Assistant, the P1 simulator, headless Chromium.
+
+Settings -> Devices & services -> Add integration -> Meter Hub -> DSMR -> port and version ->
+submit; then the device page must show live values. Screenshots go to ``--shots`` (README images).
+
+    python -m tools.e2e_browser [--shots docs/images] [--keep]
+
+Prints ``N passed, N failed`` as its last line and exits non-zero on failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+from pathlib import Path
+import shutil
+import socket
+import sys
+import tempfile
+import time
+
+from playwright.async_api import Page, async_playwright, expect
+
+from .devhass import PASSWORD, REPO, USER, onboard, prepare
+
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Run:
+    """The processes of one end-to-end run, stopped whatever happens."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.processes: list[asyncio.subprocess.Process] = []
+        self.results: list[tuple[str, bool, str]] = []
+
+    async def start(self, *cmd: str, log: str) -> asyncio.subprocess.Process:
+        out = (self.workdir / log).open("wb")
+        process = await asyncio.create_subprocess_exec(
+            *cmd, cwd=REPO, stdout=out, stderr=asyncio.subprocess.STDOUT
+        )
+        self.processes.append(process)
+        return process
+
+    async def stop(self) -> None:
+        for process in reversed(self.processes):
+            if process.returncode is None:
+                process.terminate()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(20):
+                        await process.wait()
+                if process.returncode is None:
+                    process.kill()
+
+    def check(self, name: str, ok: bool, detail: str = "") -> None:
+        self.results.append((name, ok, detail))
+        print(f"{'PASS' if ok else 'FAIL'} {name} {detail}", flush=True)
+
+
+async def login(page: Page, base: str) -> None:
+    await page.goto(base)
+    await page.get_by_label("Username").fill(USER)
+    await page.get_by_label("Password", exact=True).fill(PASSWORD)
+    await page.keyboard.press("Enter")
+    await expect(page.get_by_role("link", name="Settings")).to_be_visible(timeout=60_000)
+
+
+async def add_dsmr_entry(page: Page, base: str, port: str, shots: Path) -> None:
+    await page.goto(f"{base}/config/integrations/dashboard")
+    await page.get_by_role("button", name="Add integration").click()
+    await page.get_by_placeholder("Search for a brand name").fill("Meter Hub")
+    await page.get_by_text("Meter Hub", exact=True).click()
+    await page.get_by_text("DSMR smart meter (P1 port)").click()
+    await page.get_by_label("Port").fill(port)
+    await page.screenshot(path=shots / "config-dialog.png")
+    await page.get_by_role("button", name="Submit").click()
+
+
+async def main_async(args: argparse.Namespace) -> int:
+    workdir = Path(tempfile.mkdtemp(prefix="meterhub-e2e-"))
+    shots: Path = args.shots
+    run = Run(workdir)
+    hass_port, sim_port = free_port(), free_port()
+    base = f"http://127.0.0.1:{hass_port}"
+    python = sys.executable
+    try:
+        prepare(workdir / "config", hass_port)
+        await run.start(
+            python,
+            "-m",
+            "tools.meterhub_sim",
+            "--no-pty",
+            "--port",
+            str(sim_port),
+            "--speed",
+            "60",
+            "--solar",
+            log="simulator.log",
+        )
+        await run.start(
+            str(Path(python).parent / "hass"), "-c", str(workdir / "config"), log="hass.log"
+        )
+        started = time.monotonic()
+        await onboard(base)
+        run.check("home assistant starts", True, f"{time.monotonic() - started:.0f} s")
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(
+                executable_path=shutil.which("chromium") or "/usr/bin/chromium", args=CHROMIUM_ARGS
+            )
+            page = await browser.new_page(viewport={"width": 1280, "height": 900})
+            try:
+                await login(page, base)
+                run.check("log in", True)
+                await add_dsmr_entry(page, base, f"socket://127.0.0.1:{sim_port}", shots)
+                await expect(page.get_by_text("Success")).to_be_visible(timeout=30_000)
+                await page.screenshot(path=shots / "config-success.png")
+                run.check("add the DSMR entry through the UI", True)
+            except Exception as err:
+                await page.screenshot(path=shots / "failure.png")
+                run.check("browser flow", False, f"{type(err).__name__}: {err}".splitlines()[0])
+            await browser.close()
+    finally:
+        await run.stop()
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+        else:
+            print(f"kept {workdir}")
+    passed = sum(ok for _, ok, _ in run.results)
+    failed = len(run.results) - passed
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="e2e_browser")
+    parser.add_argument("--shots", type=Path, default=REPO / ".dev" / "screenshots")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the temporary configuration and logs"
+    )
+    os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+    args = parser.parse_args()
+    args.shots.mkdir(parents=True, exist_ok=True)
+    sys.exit(asyncio.run(main_async(args)))
+
+
+if __name__ == "__main__":
+    main()
