@@ -184,3 +184,27 @@ async def test_options_set_the_poll_interval(
     assert korto_provider.validate_options({"update_interval_hours": 3.0}) == {
         "update_interval_hours": 3
     }
+
+
+async def test_reconfigure_keeps_to_the_same_apartment(
+    hass: HomeAssistant, korto: KortoStandIn
+) -> None:
+    entry = await setup_korto(hass)
+    korto.apartments.add("777")
+    korto.tokens.add(OTHER_TOKEN)
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["step_id"] == "reconfigure"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"token": GOOD_TOKEN, "apartment_id": "777"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "wrong_account"
+
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"token": OTHER_TOKEN, "apartment_id": APARTMENT_ID}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert entry.data["token"] == OTHER_TOKEN

@@ -22,9 +22,10 @@ from homeassistant.components.recorder.statistics import (
     statistics_during_period,
 )
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers.recorder import get_instance
 
-from .conftest import setup_korto
+from .conftest import korto_entry, setup_korto
 from .standin import KortoStandIn
 
 pytestmark = pytest.mark.usefixtures("korto_provider")
@@ -164,8 +165,6 @@ async def test_history_survives_a_restart(
 async def test_history_from_an_earlier_run_gives_the_first_delta(
     hass: HomeAssistant, korto: KortoStandIn, hass_storage: dict[str, Any]
 ) -> None:
-    from .conftest import korto_entry
-
     entry = korto_entry()
     hass_storage[f"meterhub.korto.{entry.entry_id}"] = {
         "version": 1,
@@ -182,9 +181,20 @@ async def test_meters_without_reading_or_date_import_nothing(
     hass: HomeAssistant, korto: KortoStandIn
 ) -> None:
     korto.set_reading("101", 100, None)
+    korto.meter("103")["unit"] = None
     await setup_korto(hass)
     assert await hourly(hass) == {}
     assert await hourly(hass, "meterhub:korto_106_consumption") == {}
+    # No unit: the sensor shows the number, but the dashboard could not use a statistic.
+    assert await hourly(hass, "meterhub:korto_103_consumption") == {}
+    reading = er.async_get(hass).async_get_entity_id(
+        "sensor", "meterhub", "korto_12345_103_reading"
+    )
+    assert reading is not None
+    state = hass.states.get(reading)
+    assert state is not None
+    assert state.state == "10234.0"
+    assert "unit_of_measurement" not in state.attributes
     # The unknown kind with an unknown unit still gets its statistic, in its own unit.
     assert await hourly(hass, "meterhub:korto_107_consumption") == {
         datetime(2026, 9, 30, 21, tzinfo=UTC): (0.0, 7.0)
