@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from freezegun.api import FrozenDateTimeFactory
 import pytest
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
@@ -85,7 +86,9 @@ async def poll(hass: HomeAssistant) -> None:
 
 
 @pytest.fixture(autouse=True)
-async def tallinn(hass: HomeAssistant) -> None:
+async def tallinn(hass: HomeAssistant, freezer: FrozenDateTimeFactory) -> None:
+    """Home Assistant in Tallinn, in January 2027: every reading below is in the past."""
+    freezer.move_to("2027-01-15 12:00:00+00:00")
     await hass.config.async_set_time_zone("Europe/Tallinn")
 
 
@@ -182,9 +185,12 @@ async def test_meters_without_reading_or_date_import_nothing(
 ) -> None:
     korto.set_reading("101", 100, None)
     korto.meter("103")["unit"] = None
+    # A typo in the year: shown on the sensor, but never booked (nor kept in the history).
+    korto.set_reading("104", 5200, "24.10.2062")
     await setup_korto(hass)
     assert await hourly(hass) == {}
     assert await hourly(hass, "meterhub:korto_106_consumption") == {}
+    assert await hourly(hass, "meterhub:korto_104_consumption") == {}
     # No unit: the sensor shows the number, but the dashboard could not use a statistic.
     assert await hourly(hass, "meterhub:korto_103_consumption") == {}
     reading = er.async_get(hass).async_get_entity_id(

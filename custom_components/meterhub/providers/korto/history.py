@@ -101,15 +101,17 @@ class ReadingHistory:
             }
         )
 
-    def record(self, meters: Iterable[KortoMeter]) -> set[str]:
+    def record(self, meters: Iterable[KortoMeter], *, today: date) -> set[str]:
         """Add the latest readings; returns the ids of meters whose history changed.
 
         A new value for a date already known is Korto correcting it, and replaces it. A meter
-        without a reading or without a date adds nothing: there is nowhere to book it.
+        without a reading or without a date adds nothing: there is nowhere to book it. Nor does
+        a reading dated after ``today`` (a typo in the year): kept, it would stay in the history
+        after Korto fixed the date and skew every later month.
         """
         changed: set[str] = set()
         for meter in meters:
-            if meter.reading is None or meter.reading_date is None:
+            if meter.reading is None or meter.reading_date is None or meter.reading_date > today:
                 continue
             readings = self._readings.setdefault(meter.id, {})
             if readings.get(meter.reading_date) != meter.reading:

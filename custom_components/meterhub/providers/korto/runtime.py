@@ -8,6 +8,7 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.util import dt as dt_util
 
 from ...api.korto import KortoBalance, KortoClient, KortoMeter, KortoMeters
 from ...const import LOGGER
@@ -15,7 +16,7 @@ from ...coordinator import MeterHubCoordinator
 from ...sensor import MeterHubSensor
 from ...statistics import ImportResult, StatisticSeries, async_import_series
 from ..base import ProviderRuntime
-from .history import ReadingHistory
+from .history import KORTO_TIME_ZONE, ReadingHistory
 from .kinds import MeterProfile, profile
 from .sensors import (
     BALANCE_DESCRIPTIONS,
@@ -67,7 +68,9 @@ class KortoMetersCoordinator(MeterHubCoordinator[KortoMeters]):
 
     async def _async_fetch(self) -> KortoMeters:
         data = await self.client.async_meters(self.apartment_id)
-        changed = self.history.record(data.meters)
+        # A day of slack: a reading entered this morning in Tallinn is "today" there already.
+        today = dt_util.now(KORTO_TIME_ZONE).date() + timedelta(days=1)
+        changed = self.history.record(data.meters, today=today)
         if changed:
             await self.history.async_save()
         self._pending |= changed
