@@ -243,3 +243,28 @@ async def test_setup_retries_when_korto_is_down(hass: HomeAssistant, korto: Kort
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.SETUP_RETRY
+
+
+async def test_logs_never_show_the_token_or_the_apartment_id(
+    hass: HomeAssistant, korto: KortoStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("DEBUG", logger="custom_components.meterhub")
+    entry = await setup_korto(hass)
+    meters = entry.runtime_data.meters
+    # Korto echoes the id and the token in an error: our messages must not pass them on.
+    korto.extra_errors = [{"message": f"Failure for apartment {APARTMENT_ID} token {GOOD_TOKEN}"}]
+    await meters.async_refresh()
+    korto.extra_errors = [{"message": f"Internal error {APARTMENT_ID} / {GOOD_TOKEN}"}]
+    await meters.async_refresh()
+    korto.extra_errors = None
+    korto.override = (500, f"boom {APARTMENT_ID}", {})
+    await entry.runtime_data.balance.async_refresh()
+    korto.override = None
+    korto.tokens = set()
+    await meters.async_refresh()
+    await hass.async_block_till_done()
+    text = caplog.text
+    assert "Error fetching Korto meters data" in text  # the failures were logged...
+    assert GOOD_TOKEN not in text  # ...without the token
+    assert GOOD_TOKEN.split(".")[1] not in text
+    assert APARTMENT_ID not in text  # ...or the apartment id

@@ -406,17 +406,18 @@ class KortoClient:
         }
         payload = {"operationName": operation, "variables": dict(variables), "query": query}
         try:
-            async with asyncio.timeout(self._timeout):
-                response = await self._session.post(
+            async with (
+                asyncio.timeout(self._timeout),
+                self._session.post(
                     self._url, json=payload, headers=headers, allow_redirects=False
-                )
+                ) as response,
+            ):
                 # Whatever cookies Korto set went into the caller's jar: take them out again.
                 self._session.cookie_jar.clear_domain(self._url.host or "")
-                async with response:
-                    status = response.status
-                    text = await response.text(errors="replace")
-                    retry_after = response.headers.get("Retry-After")
-                    location = response.headers.get("Location", "")
+                status = response.status
+                text = await response.text(errors="replace")
+                retry_after = response.headers.get("Retry-After")
+                location = response.headers.get("Location", "")
         except TimeoutError as err:
             raise KortoConnectionError("Timed out talking to Korto") from err
         except aiohttp.ClientError as err:
