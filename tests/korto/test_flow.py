@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
 from custom_components.meterhub.const import DOMAIN
+from custom_components.meterhub.providers import REGISTRY
 from custom_components.meterhub.providers.base import FormError
 from custom_components.meterhub.providers.korto import KortoProvider
 from homeassistant import config_entries
@@ -15,9 +17,21 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 
 from .conftest import korto_entry, setup_korto
-from .standin import APARTMENT_ID, GOOD_TOKEN, OTHER_TOKEN, KortoStandIn, make_jwt
+from .standin import (
+    APARTMENT_ID,
+    GOOD_TOKEN,
+    OTHER_TOKEN,
+    KortoStandIn,
+    load_fixture,
+    make_jwt,
+)
 
-pytestmark = pytest.mark.usefixtures("korto_provider")
+
+@pytest.fixture(autouse=True)
+def provider_on_standin(request: pytest.FixtureRequest) -> None:
+    """Every test but the real-URL one talks to the stand-in."""
+    if "aioclient_mock" not in request.fixturenames:
+        request.getfixturevalue("korto_provider")
 
 
 async def start_flow(hass: HomeAssistant) -> str:
@@ -208,3 +222,22 @@ async def test_reconfigure_keeps_to_the_same_apartment(
     assert result["reason"] == "reconfigure_successful"
     await hass.async_block_till_done()
     assert entry.data["token"] == OTHER_TOKEN
+
+
+async def test_real_endpoint_through_the_shared_session(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker
+) -> None:
+    """Without the stand-in: the provider posts to pro.korto.ee with HA's shared session."""
+    aioclient_mock.post("https://pro.korto.ee/api/", json=load_fixture("meters.json"))
+    provider = REGISTRY.get("korto")
+    assert isinstance(provider, KortoProvider)
+    validated = await provider.async_validate(
+        hass, {"token": GOOD_TOKEN, "apartment_id": APARTMENT_ID}
+    )
+    assert validated.unique_id == APARTMENT_ID
+    assert aioclient_mock.call_count == 1
+    _method, url, body, headers = aioclient_mock.mock_calls[0]
+    assert str(url) == "https://pro.korto.ee/api/"
+    assert body["operationName"] == "GetMetersData"
+    assert body["variables"] == {"id": APARTMENT_ID}
+    assert headers["Cookie"] == f"auth_token={GOOD_TOKEN}"
