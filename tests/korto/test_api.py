@@ -170,10 +170,18 @@ async def test_other_graphql_errors_are_scrubbed(
     assert APARTMENT_ID not in str(caught.value)
     assert GOOD_TOKEN not in str(caught.value)
     assert "Internal error" in str(caught.value)
-    # The same error next to a complete answer is a partial failure, not a failed poll.
+    # The same error next to a complete answer is a partial failure, not a failed poll; even
+    # when it reads like a sign-in problem (the apartment came back: the token works).
     korto.errors_drop_data = False
     result = await client(session, korto).async_meters(APARTMENT_ID)
     assert len(result.meters) == 7
+    korto.extra_errors = [{"message": "Photo session expired", "path": ["viewer", "apartment"]}]
+    result = await client(session, korto).async_meters(APARTMENT_ID)
+    assert len(result.meters) == 7
+    # An explicit authentication category still wins.
+    korto.extra_errors = [{"message": "x", "extensions": {"category": "authentication"}}]
+    with pytest.raises(KortoAuthError):
+        await client(session, korto).async_meters(APARTMENT_ID)
 
 
 @pytest.mark.parametrize(

@@ -375,7 +375,9 @@ class KortoClient:
             )
             if category in _AUTH_CATEGORIES or code in _AUTH_CODES:
                 raise KortoAuthError("Korto rejected the token")
-            if _AUTH_RE.search(message) and not about_apartment:
+            if not have_data and _AUTH_RE.search(message) and not about_apartment:
+                # Only by its wording when nothing came back: with the apartment in the
+                # answer the token evidently worked, whatever a field error says.
                 raise KortoAuthError("Korto rejected the token")
             if not have_data and (
                 about_apartment
