@@ -34,7 +34,7 @@ from ...api.korto import (
     normalise_token,
     token_expiry,
 )
-from ...const import CONF_PROVIDER
+from ...const import CONF_PROVIDER, DOMAIN
 from ..base import FormError, Provider, Validated
 from .history import ReadingHistory
 from .runtime import PROVIDER_KEY, KortoBalanceCoordinator, KortoMetersCoordinator, KortoRuntime
@@ -155,7 +155,7 @@ def _title(hass: HomeAssistant, apartment_id: str) -> str:
     """The entry title: "Korto apartment", numbered when there are several, never the id."""
     others = [
         entry
-        for entry in hass.config_entries.async_entries("meterhub")
+        for entry in hass.config_entries.async_entries(DOMAIN)
         if entry.data.get(CONF_PROVIDER) == PROVIDER_KEY and entry.unique_id != apartment_id
     ]
     return "Korto apartment" if not others else f"Korto apartment {len(others) + 1}"
