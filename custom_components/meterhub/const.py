@@ -47,6 +47,7 @@ REDACT_KEYS: Final = frozenset(
         "equipment_id",
         "customer_number",
         "apartment_id",
+        "meter_id",
         "unique_id",
         "meter",
         "url",

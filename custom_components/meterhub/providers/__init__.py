@@ -3,5 +3,7 @@
 from __future__ import annotations
 
 from .base import ProviderRegistry
+from .korto import KortoProvider
 
 REGISTRY = ProviderRegistry()
+REGISTRY.register(KortoProvider())

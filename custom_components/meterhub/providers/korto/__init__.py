@@ -1,0 +1,161 @@
+"""Korto (Estonia): an apartment's utility meters, balance and last payment.
+
+The user pastes the ``auth_token`` cookie of the Korto web app and the apartment id. Readings
+change about once a month, so polling a few times a day is plenty; each new reading's consumption
+is also imported at its reading date (see :mod:`.history`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+import re
+from typing import Any, ClassVar, Final
+
+import probatio as vol
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
+)
+
+from ...api.korto import (
+    DEFAULT_BASE_URL,
+    KortoAuthError,
+    KortoClient,
+    KortoUnknownApartmentError,
+    normalise_token,
+    token_expiry,
+)
+from ...const import CONF_PROVIDER, DOMAIN
+from ..base import FormError, Provider, Validated
+from .history import ReadingHistory
+from .runtime import PROVIDER_KEY, KortoBalanceCoordinator, KortoMetersCoordinator, KortoRuntime
+
+CONF_TOKEN: Final = "token"
+CONF_APARTMENT_ID: Final = "apartment_id"
+CONF_UPDATE_INTERVAL: Final = "update_interval_hours"
+DEFAULT_UPDATE_INTERVAL_HOURS: Final = 6
+MIN_UPDATE_INTERVAL_HOURS: Final = 1
+MAX_UPDATE_INTERVAL_HOURS: Final = 24
+
+_APARTMENT_ID_RE: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+class KortoProvider(Provider):
+    """Korto apartments: one config entry per apartment id."""
+
+    key: ClassVar[str] = PROVIDER_KEY
+    secret_fields = (CONF_TOKEN,)
+
+    def __init__(self, base_url: str = DEFAULT_BASE_URL) -> None:
+        """``base_url`` is Korto's GraphQL endpoint (a local stand-in in tests)."""
+        self.base_url = base_url
+
+    async def async_schema(self, hass: HomeAssistant, defaults: Mapping[str, Any]) -> vol.Schema:
+        """The token (hidden as a password) and the apartment id."""
+        return vol.Schema(
+            {
+                vol.Required(CONF_TOKEN): TextSelector(
+                    TextSelectorConfig(type=TextSelectorType.PASSWORD)
+                ),
+                vol.Required(CONF_APARTMENT_ID): str,
+            }
+        )
+
+    async def async_validate(self, hass: HomeAssistant, data: Mapping[str, Any]) -> Validated:
+        """Read the apartment's meters with the token: the one call that proves both values."""
+        token = normalise_token(str(data.get(CONF_TOKEN, "")))
+        apartment_id = str(data.get(CONF_APARTMENT_ID, "")).strip()
+        if not token:
+            raise FormError(CONF_TOKEN, "invalid_auth")
+        if not _APARTMENT_ID_RE.fullmatch(apartment_id):
+            raise FormError(CONF_APARTMENT_ID, "unknown_apartment")
+        expires = token_expiry(token)
+        if expires is not None and expires <= datetime.now(UTC):
+            raise KortoAuthError("the token has expired")
+        client = KortoClient(async_get_clientsession(hass), token, base_url=self.base_url)
+        try:
+            await client.async_meters(apartment_id)
+        except KortoUnknownApartmentError as err:
+            raise FormError(CONF_APARTMENT_ID, err.error_key) from err
+        return Validated(
+            title=_title(hass, apartment_id),
+            unique_id=apartment_id,
+            data={CONF_TOKEN: token, CONF_APARTMENT_ID: apartment_id},
+        )
+
+    async def async_setup_entry(self, hass: HomeAssistant, entry: ConfigEntry[Any]) -> KortoRuntime:
+        """Load the reading history, then read meters and balance once before adding sensors."""
+        token = str(entry.data[CONF_TOKEN])
+        apartment_id = str(entry.data[CONF_APARTMENT_ID])
+        interval = timedelta(
+            hours=entry.options.get(CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL_HOURS)
+        )
+        client = KortoClient(async_get_clientsession(hass), token, base_url=self.base_url)
+        history = ReadingHistory(hass, entry.entry_id)
+        await history.async_load()
+        meters = KortoMetersCoordinator(
+            hass, entry, client, history, apartment_id=apartment_id, update_interval=interval
+        )
+        balance = KortoBalanceCoordinator(
+            hass, entry, client, apartment_id=apartment_id, update_interval=interval
+        )
+        await meters.async_config_entry_first_refresh()
+        # The balance is secondary: when it fails the meters still come up, the balance sensors
+        # stay unavailable until a later poll succeeds.
+        await balance.async_refresh()
+        return KortoRuntime(
+            apartment_id=apartment_id,
+            apartment_name=entry.title,
+            client=client,
+            meters=meters,
+            balance=balance,
+            token_expires=token_expiry(token),
+        )
+
+    def options_schema(self, options: Mapping[str, Any]) -> vol.Schema:
+        """How often to poll, in hours (readings change about monthly)."""
+        return vol.Schema(
+            {
+                vol.Required(
+                    CONF_UPDATE_INTERVAL,
+                    default=options.get(CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL_HOURS),
+                ): NumberSelector(
+                    NumberSelectorConfig(
+                        min=MIN_UPDATE_INTERVAL_HOURS,
+                        max=MAX_UPDATE_INTERVAL_HOURS,
+                        step=1,
+                        unit_of_measurement="h",
+                        mode=NumberSelectorMode.BOX,
+                    )
+                )
+            }
+        )
+
+    def validate_options(self, options: Mapping[str, Any]) -> Mapping[str, Any]:
+        """Whole hours within the allowed range."""
+        try:
+            hours = int(options[CONF_UPDATE_INTERVAL])
+        except KeyError, TypeError, ValueError:
+            raise FormError(CONF_UPDATE_INTERVAL, "invalid_update_interval") from None
+        if not MIN_UPDATE_INTERVAL_HOURS <= hours <= MAX_UPDATE_INTERVAL_HOURS:
+            raise FormError(CONF_UPDATE_INTERVAL, "invalid_update_interval")
+        return {**options, CONF_UPDATE_INTERVAL: hours}
+
+
+def _title(hass: HomeAssistant, apartment_id: str) -> str:
+    """The entry title: "Korto apartment", numbered when there are several, never the id."""
+    others = [
+        entry
+        for entry in hass.config_entries.async_entries(DOMAIN)
+        if entry.data.get(CONF_PROVIDER) == PROVIDER_KEY and entry.unique_id != apartment_id
+    ]
+    return "Korto apartment" if not others else f"Korto apartment {len(others) + 1}"
