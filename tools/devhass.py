@@ -119,6 +119,99 @@ async def onboard(base: str) -> None:
     print(f"Home Assistant is up: {base} (log in as {USER} / {PASSWORD})", flush=True)
 
 
+async def api_token(session: aiohttp.ClientSession, base: str) -> str:
+    """Log in as the development user through the login flow the frontend uses."""
+    client_id = f"{base}/"
+    async with session.post(
+        f"{base}/auth/login_flow",
+        json={
+            "client_id": client_id,
+            "handler": ["homeassistant", None],
+            "redirect_uri": f"{base}/?auth_callback=1",
+        },
+    ) as response:
+        flow_id = (await response.json())["flow_id"]
+    async with session.post(
+        f"{base}/auth/login_flow/{flow_id}",
+        json={"client_id": client_id, "username": USER, "password": PASSWORD},
+    ) as response:
+        code = (await response.json())["result"]
+    async with session.post(
+        f"{base}/auth/token",
+        data={"grant_type": "authorization_code", "code": code, "client_id": client_id},
+    ) as response:
+        return str((await response.json())["access_token"])
+
+
+async def add_dsmr_entry(base: str, port: str, version: str = "5") -> None:
+    """Add a DSMR entry through the config flow API, unless one exists for this port."""
+    async with aiohttp.ClientSession() as session:
+        headers = {"Authorization": f"Bearer {await api_token(session, base)}"}
+        async with session.get(f"{base}/api/config/config_entries/entry", headers=headers) as r:
+            entries = await r.json()
+        if any(e["domain"] == "meterhub" for e in entries):
+            return
+        url = f"{base}/api/config/config_entries/flow"
+        async with session.post(url, json={"handler": "meterhub"}, headers=headers) as r:
+            flow = await r.json()
+        for body in ({"next_step_id": "dsmr"}, {"port": port, "dsmr_version": version}):
+            async with session.post(f"{url}/{flow['flow_id']}", json=body, headers=headers) as r:
+                flow = await r.json()
+        if flow.get("type") != "create_entry":
+            raise RuntimeError(f"could not add the DSMR entry: {flow}")
+        print(f"Added a DSMR entry reading {port}", flush=True)
+
+
+async def configure_energy_dashboard(base: str) -> None:
+    """Point the energy dashboard at Meter Hub's DSMR registers and gas meter."""
+    async with aiohttp.ClientSession() as session:
+        token = await api_token(session, base)
+        async with session.ws_connect(f"{base}/api/websocket") as ws:
+            await ws.receive_json()
+            await ws.send_json({"type": "auth", "access_token": token})
+            await ws.receive_json()
+            await ws.send_json({"id": 1, "type": "config/entity_registry/list"})
+            entities = (await ws.receive_json())["result"]
+            ours = {e["unique_id"]: e["entity_id"] for e in entities if e["platform"] == "meterhub"}
+
+            def find(suffix: str) -> str | None:
+                return next((v for k, v in ours.items() if k.endswith(suffix)), None)
+
+            sources: list[dict[str, object]] = []
+            for tariff in ("1", "2"):
+                used = find(f"electricity_used_tariff_{tariff}")
+                if used:
+                    sources.append(
+                        {
+                            "type": "grid",
+                            "stat_energy_from": used,
+                            "stat_energy_to": find(f"electricity_delivered_tariff_{tariff}"),
+                            "stat_cost": None,
+                            "entity_energy_price": None,
+                            "number_energy_price": 0.25,
+                            "stat_compensation": None,
+                            "entity_energy_price_export": None,
+                            "number_energy_price_export": 0.07,
+                            "cost_adjustment_day": 0,
+                        }
+                    )
+            if gas := find("gas_meter_reading"):
+                sources.append(
+                    {
+                        "type": "gas",
+                        "stat_energy_from": gas,
+                        "stat_cost": None,
+                        "entity_energy_price": None,
+                        "number_energy_price": 1.3,
+                    }
+                )
+            await ws.send_json({"id": 2, "type": "energy/save_prefs", "energy_sources": sources})
+            result = await ws.receive_json()
+            if not result.get("success"):
+                raise RuntimeError(f"energy dashboard not configured: {result}")
+            print(f"Energy dashboard: {len(sources)} sources from Meter Hub", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="devhass")
     sub = parser.add_subparsers(dest="command", required=True)
