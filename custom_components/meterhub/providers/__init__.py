@@ -3,5 +3,7 @@
 from __future__ import annotations
 
 from .base import ProviderRegistry
+from .caruna import CarunaProvider
 
 REGISTRY = ProviderRegistry()
+REGISTRY.register(CarunaProvider())
