@@ -424,7 +424,7 @@ async def running_portal(portal: Portal | None = None) -> AsyncIterator[Portal]:
     runners: list[web.AppRunner] = []
     urls: list[str] = []
     for app in (portal.plus_app(), portal.auth_app()):
-        runner = web.AppRunner(app)
+        runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
         await site.start()

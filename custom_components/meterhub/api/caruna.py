@@ -180,7 +180,7 @@ class CarunaClient:
         language: str = "fi",
         timeout: float = DEFAULT_TIMEOUT,
         auth_failures_before_reauth: int = 2,
-        clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] | None = None,
     ) -> None:
         """Keep the sessions and credentials; nothing is requested yet."""
         self._session = session
@@ -192,7 +192,8 @@ class CarunaClient:
         self._timeout = timeout
         #: Rejections in a row before :class:`CarunaAuthError` is raised (see the class docstring).
         self.auth_failures_before_reauth = max(1, auth_failures_before_reauth)
-        self._clock = clock
+        # Looked up at each call, so a frozen clock in tests (or a changed one) is seen.
+        self._clock = clock or _now
         self._login: CarunaLogin | None = None
         self._login_lock = asyncio.Lock()
         self._failures = 0
@@ -560,6 +561,10 @@ class CarunaClient:
             raise CarunaResponseError(
                 "Caruna Plus answered with something other than JSON"
             ) from err
+
+
+def _now() -> float:
+    return time.time()
 
 
 class _SessionExpiredError(Exception):

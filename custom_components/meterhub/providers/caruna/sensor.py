@@ -12,7 +12,8 @@ from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.const import EntityCategory, UnitOfEnergy
 
 from ...sensor import MeterHubSensorEntityDescription
-from .coordinator import CURRENCY, PointData
+from .coordinator import CURRENCY
+from .reader import PointData
 
 SENSORS: Final[tuple[MeterHubSensorEntityDescription[PointData], ...]] = (
     MeterHubSensorEntityDescription[PointData](
