@@ -107,6 +107,8 @@ class Portal:
     token_lifetime: float = 3600
     break_step: str | None = None
     html_for_api: int = 0
+    #: Energy requests answered normally before the energy endpoint starts failing with 500.
+    energy_fails_after: int | None = None
     calls: Counter[str] = field(default_factory=Counter)
     energy_requests: list[tuple[str, str, int, int, int]] = field(default_factory=list)
     tokens: set[str] = field(default_factory=set)
@@ -194,6 +196,10 @@ class Portal:
         self.calls["energy"] += 1
         if (denied := self._authorised(request)) is not None:
             return denied
+        if self.energy_fails_after is not None:
+            if self.energy_fails_after <= 0:
+                return web.Response(status=500, text="Internal Server Error")
+            self.energy_fails_after -= 1
         asset = request.match_info["asset"]
         query = request.query
         year, month, day = int(query["year"]), int(query["month"]), int(query["day"])
@@ -243,6 +249,8 @@ class Portal:
         self.calls["authorize"] += 1
         if self.break_step == "authorize_404":
             return web.Response(status=404)
+        if self.break_step == "redirect_loop":
+            return _redirect(f"/oauth/authorize?{request.query_string}")
         sid = secrets.token_hex(8)
         self._sessions[sid] = {
             "state": request.query["state"],

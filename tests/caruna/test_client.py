@@ -200,6 +200,7 @@ async def test_a_good_login_after_a_rejection_resets_the_count(
         ("start_html", CarunaLoginChangedError),
         ("start_no_url", CarunaLoginChangedError),
         ("authorize_404", CarunaLoginChangedError),
+        ("redirect_loop", CarunaLoginChangedError),
         ("login_page_changed", CarunaLoginChangedError),
         ("login_no_submit", CarunaLoginChangedError),
         ("login_post_404", CarunaLoginChangedError),
@@ -368,3 +369,26 @@ def test_login_page_parsing_finds_ajax_binding() -> None:
     assert submit.name == "go"
     assert page.ajax_url_for("btn") == "./x?1"
     assert page.ajax_url_for("other") is None
+
+
+@pytest.mark.parametrize(
+    ("break_step", "error"),
+    [("login_page_changed", CarunaLoginChangedError), ("token_500", CarunaConnectionError)],
+)
+async def test_failed_login_is_not_retried_in_a_tight_loop(
+    portal: Portal, sessions: Sessions, break_step: str, error: type[Exception]
+) -> None:
+    clock = Clock()
+    client = make_client(portal, sessions, clock=clock)
+    portal.break_step = break_step
+    with pytest.raises(error):
+        await client.async_metering_points(OWN)
+    starts = portal.calls["start"]
+    for _ in range(3):
+        with pytest.raises(error):
+            await client.async_metering_points(OWN)
+    assert portal.calls["start"] == starts
+    portal.break_step = None
+    clock.now += BACKOFF_FIRST + 1
+    assert [p.gsrn for p in await client.async_metering_points(OWN)] == [GSRN_1]
+    assert portal.calls["start"] == starts + 1

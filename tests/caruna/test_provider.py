@@ -460,3 +460,29 @@ async def test_diagnostics_hide_identifiers_and_unload_releases_the_session(
     assert entry.state is ConfigEntryState.NOT_LOADED
     assert login_session.connector is None  # detached from Home Assistant's connector
     assert len(login_session.cookie_jar) == 0
+
+
+async def test_failure_in_the_middle_of_a_backfill_loses_nothing_and_counts_nothing_twice(
+    hass: HomeAssistant, seeded: Portal
+) -> None:
+    entry = await add_entry(hass)
+    coordinator = points(entry)[0]
+    seeded.energy_fails_after = 25  # dies in the middle of the first backfill pass
+    await coordinator.async_refresh()
+    assert not coordinator.last_update_success
+    assert hass.states.get("sensor.caruna_esimerkkitie_1_yesterday_s_consumption").state == (
+        "unavailable"
+    )
+    seeded.energy_fails_after = 14  # and again in the next one
+    await coordinator.async_refresh()
+    assert not coordinator.last_update_success
+    seeded.energy_fails_after = None
+    while not coordinator.caught_up:
+        await coordinator.async_refresh()
+        assert coordinator.last_update_success
+    start = local_day_hours(HOURS_FROM)[0]
+    got = await changes(hass, CONSUMPTION_1, start, NOW)
+    expected = {h: v for h, v in seeded.hours[ASSET_1].items() if v is not None}
+    assert {h: v for h, v in got.items() if v} == pytest.approx(expected)
+    days = await changes(hass, CONSUMPTION_1, datetime(2026, 9, 1, tzinfo=UTC), start)
+    assert sum(days.values()) == pytest.approx(sum(DAYS_ONLY.values()))
