@@ -13,6 +13,7 @@ known response shape, with fees; ``days_only`` holds days whose hours are gone.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -107,8 +108,12 @@ class Portal:
     token_lifetime: float = 3600
     break_step: str | None = None
     html_for_api: int = 0
-    #: Energy requests answered normally before the energy endpoint starts failing with 500.
+    #: Energy requests answered normally before the energy endpoint starts failing.
     energy_fails_after: int | None = None
+    energy_fail_status: int = 500
+    energy_fail_text: str = "Internal Server Error"
+    energy_delay: float = 0.0
+    forbidden_customers: set[str] = field(default_factory=set)
     calls: Counter[str] = field(default_factory=Counter)
     energy_requests: list[tuple[str, str, int, int, int]] = field(default_factory=list)
     tokens: set[str] = field(default_factory=set)
@@ -188,7 +193,7 @@ class Portal:
         if (denied := self._authorised(request)) is not None:
             return denied
         customer = request.match_info["customer"]
-        if customer not in (*self.own, *self.represented):
+        if customer not in (*self.own, *self.represented) or customer in self.forbidden_customers:
             return web.json_response({"error": "forbidden"}, status=403)
         return web.json_response(self.assets.get(customer, []))
 
@@ -198,8 +203,14 @@ class Portal:
             return denied
         if self.energy_fails_after is not None:
             if self.energy_fails_after <= 0:
-                return web.Response(status=500, text="Internal Server Error")
+                return web.Response(
+                    status=self.energy_fail_status,
+                    text=self.energy_fail_text,
+                    content_type="text/plain",
+                )
             self.energy_fails_after -= 1
+        if self.energy_delay:
+            await asyncio.sleep(self.energy_delay)
         asset = request.match_info["asset"]
         query = request.query
         year, month, day = int(query["year"]), int(query["month"]), int(query["day"])

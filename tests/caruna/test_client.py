@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime, timedelta
 import time
+from typing import Any
 
 import aiohttp
 import pytest
@@ -392,3 +393,52 @@ async def test_failed_login_is_not_retried_in_a_tight_loop(
     clock.now += BACKOFF_FIRST + 1
     assert [p.gsrn for p in await client.async_metering_points(OWN)] == [GSRN_1]
     assert portal.calls["start"] == starts + 1
+
+
+@pytest.mark.parametrize(
+    ("status", "text", "error"),
+    [
+        (500, "Internal Server Error", CarunaConnectionError),
+        (503, "<html>Huoltokatko</html>", CarunaConnectionError),
+        (404, "not found", CarunaResponseError),
+        (200, "{not json", CarunaResponseError),
+        (200, '"a string"', CarunaResponseError),
+    ],
+)
+async def test_energy_errors_are_mapped(
+    portal: Portal, sessions: Sessions, status: int, text: str, error: type[Exception]
+) -> None:
+    portal.energy_fails_after = 0
+    portal.energy_fail_status = status
+    portal.energy_fail_text = text
+    client = make_client(portal, sessions)
+    with pytest.raises(error):
+        await client.async_hours(POINT, date(2026, 1, 5))
+    assert portal.tokens_issued == 1  # none of these is taken for an expired session
+
+
+async def test_slow_api_times_out(portal: Portal, sessions: Sessions) -> None:
+    api, login = sessions
+    portal.energy_delay = 2
+    client = CarunaClient(api, login, USERNAME, PASSWORD, plus_url=portal.plus_url, timeout=0.5)
+    await client.async_ensure_login()
+    with pytest.raises(CarunaConnectionError, match="timed out"):
+        await client.async_hours(POINT, date(2026, 1, 5))
+
+
+async def test_token_exchange_refused_without_the_flow_cookie(portal: Portal) -> None:
+    """The plus host checks its own cookie at the token exchange (state bound to the browser)."""
+
+    class ForgetfulJar(aiohttp.CookieJar):
+        def update_cookies_from_headers(self, headers: Any, response_url: Any) -> None:
+            kept = [header for header in headers if not header.startswith("plus_flow=")]
+            super().update_cookies_from_headers(kept, response_url)
+
+    async with (
+        aiohttp.ClientSession() as api,
+        aiohttp.ClientSession(cookie_jar=ForgetfulJar(unsafe=True)) as login,
+    ):
+        client = make_client(portal, (api, login))
+        with pytest.raises(CarunaLoginChangedError, match="HTTP 400"):
+            await client.async_login()
+    assert portal.calls["finish"] == 1  # everything up to the callback worked

@@ -4,6 +4,7 @@ recorder, sensors, reauth, options, diagnostics and unload, all against the loca
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+import logging
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -463,8 +464,9 @@ async def test_diagnostics_hide_identifiers_and_unload_releases_the_session(
 
 
 async def test_failure_in_the_middle_of_a_backfill_loses_nothing_and_counts_nothing_twice(
-    hass: HomeAssistant, seeded: Portal
+    hass: HomeAssistant, seeded: Portal, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG, logger="custom_components.meterhub")
     entry = await add_entry(hass)
     coordinator = points(entry)[0]
     seeded.energy_fails_after = 25  # dies in the middle of the first backfill pass
@@ -486,3 +488,35 @@ async def test_failure_in_the_middle_of_a_backfill_loses_nothing_and_counts_noth
     assert {h: v for h, v in got.items() if v} == pytest.approx(expected)
     days = await changes(hass, CONSUMPTION_1, datetime(2026, 9, 1, tzinfo=UTC), start)
     assert sum(days.values()) == pytest.approx(sum(DAYS_ONLY.values()))
+    # What was logged on the way (errors, recoveries, debug) names no person, meter or secret.
+    ours = "\n".join(
+        f"{record.getMessage()} {record.exc_text or ''}"
+        for record in caplog.records
+        if record.name.startswith("custom_components.meterhub")
+    )
+    assert "Error fetching Caruna metering point 1 data" in ours
+    for secret in (USERNAME, PASSWORD, GSRN_1, GSRN_2, OWN, REPRESENTED, ASSET_1, "tok-"):
+        assert secret not in ours
+
+
+async def test_a_represented_customer_that_cannot_be_read_is_skipped(
+    hass: HomeAssistant, seeded: Portal, caplog: pytest.LogCaptureFixture
+) -> None:
+    seeded.forbidden_customers = {REPRESENTED}
+    entry = await add_entry(hass)
+    assert entry.state is ConfigEntryState.LOADED
+    assert [c.point.gsrn for c in points(entry)] == [GSRN_1]
+    assert "could not be read; skipped" in caplog.text
+    assert REPRESENTED not in caplog.text
+
+
+async def test_own_customer_that_cannot_be_read_is_a_form_error(
+    hass: HomeAssistant, seeded: Portal
+) -> None:
+    seeded.forbidden_customers = {OWN}
+    flow_id = await start_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        flow_id, {"username": USERNAME, "password": PASSWORD}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {"base": "unexpected_response"}

@@ -36,7 +36,7 @@ from ...api.caruna import (
     MeteringPoint,
 )
 from ...api.errors import ApiAuthError, MeterHubApiError
-from ...const import DOMAIN, PROVIDER_CARUNA
+from ...const import DOMAIN, LOGGER, PROVIDER_CARUNA
 from ...entity import meter_device
 from ...sensor import MeterHubSensor
 from ..base import FormError, Provider, ProviderRuntime, Validated
@@ -59,13 +59,26 @@ def _login_session(hass: HomeAssistant, *, auto_cleanup: bool) -> aiohttp.Client
 
 
 async def _async_points(client: CarunaClient) -> list[MeteringPoint]:
-    """Every metering point of every customer number the login may read."""
+    """Every metering point of every customer number the login may read.
+
+    A represented customer whose points cannot be read (a representation that has just ended) is
+    skipped rather than failing the whole entry; the user's own customer numbers must work.
+    """
     login = client.login
     assert login is not None
     points: list[MeteringPoint] = []
     seen: set[str] = set()
     for customer in login.customer_numbers:
-        for point in await client.async_metering_points(customer):
+        try:
+            found = await client.async_metering_points(customer)
+        except CarunaResponseError:
+            if customer in login.own_customer_numbers:
+                raise
+            LOGGER.warning(
+                "The metering points of a customer you represent could not be read; skipped"
+            )
+            continue
+        for point in found:
             if point.gsrn not in seen:
                 seen.add(point.gsrn)
                 points.append(point)
