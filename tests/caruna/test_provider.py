@@ -520,3 +520,30 @@ async def test_own_customer_that_cannot_be_read_is_a_form_error(
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "unexpected_response"}
+
+
+async def test_reconfigure_keeps_the_same_customer(hass: HomeAssistant, seeded: Portal) -> None:
+    entry = await add_entry(hass)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": config_entries.SOURCE_RECONFIGURE, "entry_id": entry.entry_id},
+    )
+    assert result["step_id"] == "reconfigure"
+    seeded.own = ["7777777"]  # the login now belongs to someone else
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"username": USERNAME, "password": PASSWORD}
+    )
+    assert result["reason"] == "wrong_account"
+    seeded.own = [OWN]
+    seeded.password = "uusi-salasana"
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": config_entries.SOURCE_RECONFIGURE, "entry_id": entry.entry_id},
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"username": USERNAME, "password": "uusi-salasana"}
+    )
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert entry.data["password"] == "uusi-salasana"
+    assert entry.state is ConfigEntryState.LOADED

@@ -148,7 +148,7 @@ class CarunaProvider(Provider):
         """Username and password of Caruna Plus."""
         return vol.Schema(
             {
-                vol.Required(CONF_USERNAME, default=defaults.get(CONF_USERNAME, "")): TextSelector(
+                vol.Required(CONF_USERNAME): TextSelector(
                     TextSelectorConfig(type=TextSelectorType.TEXT, autocomplete="username")
                 ),
                 vol.Required(CONF_PASSWORD): TextSelector(
