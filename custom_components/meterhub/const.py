@@ -46,6 +46,8 @@ REDACT_KEYS: Final = frozenset(
         "equipment_identifier",
         "equipment_id",
         "customer_number",
+        "customer_numbers",
+        "asset_id",
         "apartment_id",
         "meter_id",
         "unique_id",
