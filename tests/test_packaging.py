@@ -114,12 +114,9 @@ def test_strings_cover_every_step_error_and_provider() -> None:
         assert set(step["data"]) == set(step["data_description"]), key
     for key in REGISTRY.providers:
         assert key in config["step"], f"provider {key} has no strings for its step"
-    error_keys = {
-        cls.error_key
-        for cls in vars(errors).values()
-        if isinstance(cls, type) and issubclass(cls, errors.MeterHubApiError)
-    }
-    assert error_keys <= set(config["error"])
+    error_keys = {cls.error_key for cls in _all_subclasses(errors.MeterHubApiError)}
+    assert error_keys <= set(config["error"]), "every client error is a form error"
+    assert error_keys <= set(strings["exceptions"]), "and a message when a refresh fails"
     for name in ("reauth_confirm", "reconfigure"):
         assert name in config["step"]
     for reason in (
@@ -129,6 +126,13 @@ def test_strings_cover_every_step_error_and_provider() -> None:
         "wrong_account",
     ):
         assert reason in config["abort"]
+
+
+def _all_subclasses(cls: type) -> set[type]:
+    found = {cls}
+    for sub in cls.__subclasses__():
+        found |= _all_subclasses(sub)
+    return found
 
 
 def _placeholders(text: str) -> set[str]:

@@ -31,3 +31,9 @@ async def async_unload_entry(hass: HomeAssistant, entry: MeterHubConfigEntry) ->
     provider = REGISTRY.get(entry.data.get(CONF_PROVIDER, ""))
     platforms = provider.platforms if provider is not None else ()
     return await hass.config_entries.async_unload_platforms(entry, platforms)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: MeterHubConfigEntry) -> None:
+    """Let the provider remove what it stored for this entry; imported statistics are history."""
+    if (provider := REGISTRY.get(entry.data.get(CONF_PROVIDER, ""))) is not None:
+        await provider.async_remove_entry(hass, entry)

@@ -155,9 +155,25 @@ class MeterHubConfigFlow(ConfigFlow, domain=DOMAIN):
 
 
 class MeterHubOptionsFlow(OptionsFlowWithReload):
-    """Options of one entry; the entry reloads when they change."""
+    """Options of one entry; the entry reloads when they change.
+
+    The form is a step named after the provider (``options.step.<provider key>`` in strings.json),
+    so each provider's options have their own title and descriptions.
+    """
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Go straight to the provider's own options step."""
+        return await self._async_step_options(user_input)
+
+    def __getattr__(self, name: str) -> Any:
+        """Resolve ``async_step_<provider key>`` to the provider's options step."""
+        if name.startswith("async_step_") and REGISTRY.get(name[11:]) is not None:
+            return self._async_step_options
+        raise AttributeError(name)
+
+    async def _async_step_options(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
         """Show and save the provider's options."""
         provider = _provider_of(self.config_entry)
         errors: dict[str, str] = {}
@@ -169,7 +185,7 @@ class MeterHubOptionsFlow(OptionsFlowWithReload):
         schema = provider.options_schema(self.config_entry.options)
         assert schema is not None  # async_supports_options_flow said so
         return self.async_show_form(
-            step_id="init",
+            step_id=provider.key,
             data_schema=self.add_suggested_values_to_schema(
                 schema, user_input or self.config_entry.options
             ),

@@ -10,13 +10,7 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.exceptions import ConfigEntryAuthFailed
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
-from .api.errors import (
-    ApiAuthError,
-    ApiConnectionError,
-    ApiRateLimitError,
-    ApiResponseError,
-    MeterHubApiError,
-)
+from .api.errors import ApiAuthError, ApiRateLimitError, MeterHubApiError
 from .const import DOMAIN, LOGGER
 
 if TYPE_CHECKING:
@@ -32,21 +26,16 @@ def translate_error(err: MeterHubApiError) -> ConfigEntryAuthFailed | UpdateFail
     """The Home Assistant exception for a client error, with a translated message.
 
     Authentication failures start a reauth flow; everything else marks the entities unavailable
-    until the next successful update. A rate limit carries the provider's ``Retry-After``.
+    until the next successful update. A rate limit carries the provider's ``Retry-After``. The
+    message is the exception's own ``error_key`` under ``exceptions`` in strings.json, so a
+    provider's specific error (a changed login page, say) tells the user what it is.
     """
     if isinstance(err, ApiAuthError):
         return ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="auth_failed")
-    if isinstance(err, ApiRateLimitError):
-        return UpdateFailed(
-            translation_domain=DOMAIN,
-            translation_key="rate_limited",
-            retry_after=err.retry_after,
-        )
-    if isinstance(err, ApiConnectionError):
-        return UpdateFailed(translation_domain=DOMAIN, translation_key="cannot_connect")
-    if isinstance(err, ApiResponseError):
-        return UpdateFailed(translation_domain=DOMAIN, translation_key="unexpected_response")
-    return UpdateFailed(translation_domain=DOMAIN, translation_key="update_failed")
+    retry_after = err.retry_after if isinstance(err, ApiRateLimitError) else None
+    return UpdateFailed(
+        translation_domain=DOMAIN, translation_key=err.error_key, retry_after=retry_after
+    )
 
 
 class MeterHubCoordinator[DataT](DataUpdateCoordinator[DataT]):

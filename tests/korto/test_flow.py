@@ -180,7 +180,7 @@ async def test_options_set_the_poll_interval(
 
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "init"
+    assert result["step_id"] == "korto"
     result = await hass.config_entries.options.async_configure(
         result["flow_id"], {"update_interval_hours": 12}
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 import json
+from typing import Any
 
 import pytest
 from pytest_homeassistant_custom_component.components.diagnostics import (
@@ -268,3 +269,16 @@ async def test_logs_never_show_the_token_or_the_apartment_id(
     assert GOOD_TOKEN not in text  # ...without the token
     assert GOOD_TOKEN.split(".")[1] not in text
     assert APARTMENT_ID not in text  # ...or the apartment id
+
+
+async def test_removing_the_entry_deletes_its_reading_history(
+    hass: HomeAssistant, korto: KortoStandIn, hass_storage: dict[str, Any]
+) -> None:
+    entry = await setup_korto(hass)
+    await hass.config_entries.async_unload(entry.entry_id)  # unload writes the store
+    await hass.async_block_till_done(wait_background_tasks=True)
+    store = f"meterhub.korto.{entry.entry_id}"
+    assert store in hass_storage
+    await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    assert store not in hass_storage

@@ -102,6 +102,11 @@ class Provider(ABC):
     ) -> ProviderRuntime:
         """Build the client and coordinators and do the first refresh (raise ConfigEntryNotReady)."""
 
+    async def async_remove_entry(  # noqa: B027 - an optional hook, not abstract
+        self, hass: HomeAssistant, entry: ConfigEntry[Any]
+    ) -> None:
+        """Clean up what the entry kept outside the entry (stored state); statistics stay."""
+
     def options_schema(self, options: Mapping[str, Any]) -> vol.Schema | None:
         """The options form, or None when this provider has no options."""
         return None

@@ -70,6 +70,10 @@ class KortoProvider(Provider):
             }
         )
 
+    async def async_remove_entry(self, hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
+        """Delete the reading history kept in ``.storage`` for this entry."""
+        await ReadingHistory(hass, entry.entry_id).async_remove()
+
     async def async_validate(self, hass: HomeAssistant, data: Mapping[str, Any]) -> Validated:
         """Read the apartment's meters with the token: the one call that proves both values."""
         token = normalise_token(str(data.get(CONF_TOKEN, "")))

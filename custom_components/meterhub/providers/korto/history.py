@@ -73,6 +73,10 @@ class ReadingHistory:
         )
         self._readings: dict[str, dict[date, float]] = {}
 
+    async def async_remove(self) -> None:
+        """Delete the stored readings (the entry is being removed)."""
+        await self._store.async_remove()
+
     async def async_load(self) -> None:
         """Read what earlier runs kept; a damaged entry is skipped rather than fatal."""
         stored = await self._store.async_load() or {}
