@@ -50,6 +50,7 @@ REDACT_KEYS: Final = frozenset(
         "unique_id",
         "meter",
         "url",
+        "server_id",
         "title",
     }
 )

@@ -3,5 +3,7 @@
 from __future__ import annotations
 
 from .base import ProviderRegistry
+from .dsmr_reader import DsmrReaderProvider
 
 REGISTRY = ProviderRegistry()
+REGISTRY.register(DsmrReaderProvider())
