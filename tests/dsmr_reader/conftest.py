@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
+import logging
 from typing import Any
 
 import pytest
@@ -19,6 +20,16 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers.recorder import get_instance
 
 from .server import API_KEY, FakeDsmrReader, start_server
+
+
+@pytest.fixture(autouse=True)
+def quiet_sql() -> Iterator[None]:
+    """The test plugin logs every SQL statement; a year of statistics makes that the bottleneck."""
+    engine = logging.getLogger("sqlalchemy.engine")
+    level = engine.level
+    engine.setLevel(logging.WARNING)
+    yield
+    engine.setLevel(level)
 
 
 @pytest.fixture

@@ -36,8 +36,13 @@ def hour_value(index: int, field_no: int) -> str:
     return f"{((index * 7 + field_no * 3) % 11) * 0.037 + field_no * 0.01:.3f}"
 
 
-def make_hours(first: datetime, count: int, *, gas: bool = True) -> list[dict[str, Any]]:
-    """``count`` hourly rows from ``first`` (UTC hour), as the server stores them."""
+def make_hours(
+    first: datetime, count: int, *, gas: bool = True, only: tuple[str, ...] | None = None
+) -> list[dict[str, Any]]:
+    """``count`` hourly rows from ``first`` (UTC hour), as the server stores them.
+
+    ``only`` keeps those fields and sets the others to null (a meter without return or gas).
+    """
     rows = []
     for index in range(count):
         row: dict[str, Any] = {
@@ -47,6 +52,8 @@ def make_hours(first: datetime, count: int, *, gas: bool = True) -> list[dict[st
         for number, name in enumerate(HOUR_FIELDS):
             row[name] = hour_value(index, number)
         row["gas"] = hour_value(index, 5) if gas else None
+        if only is not None:
+            row.update({name: None for name in (*HOUR_FIELDS, "gas") if name not in only})
         rows.append(row)
     return rows
 
@@ -101,6 +108,10 @@ class FakeDsmrReader:
     delay: float = 0.0
     #: After this many ``statistics/hour`` answers, every further one fails with 503.
     hour_requests_left: int | None = None
+    #: Pages from this offset on come back with no results although ``count`` says more.
+    empty_from_offset: int | None = None
+    #: Answer every authorised request with this JSON instead (a foreign shape).
+    raw_answer: Any = None
     before_answer: Callable[[FakeDsmrReader, str, dict[str, str]], None] | None = None
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     url: str = ""
@@ -134,6 +145,8 @@ class FakeDsmrReader:
             return web.json_response({"detail": "Invalid token."}, status=403)
         if self.before_answer is not None:
             self.before_answer(self, path, params)
+        if self.raw_answer is not None:
+            return web.json_response(self.raw_answer)
         return self._route(request, path, params)
 
     def _route(self, request: web.Request, path: str, params: dict[str, str]) -> web.Response:
@@ -159,11 +172,18 @@ class FakeDsmrReader:
                 if self.hour_requests_left <= 0:
                     return web.Response(status=503, text="Service Unavailable")
                 self.hour_requests_left -= 1
-            rows = [r for r in self.hours if self._in_window(r["hour_start"], params, "hour_start")]
+            low = _local(params["hour_start__gte"]) if "hour_start__gte" in params else None
+            high = _local(params["hour_start__lte"]) if "hour_start__lte" in params else None
+            rows = [
+                r
+                for r in self.hours
+                if (low is None or r["hour_start"] >= low)
+                and (high is None or r["hour_start"] <= high)
+            ]
             rows.sort(
                 key=lambda r: r["hour_start"], reverse=params.get("ordering") == "-hour_start"
             )
-            return self._page(request, [self._hour_json(r) for r in rows], params)
+            return self._page(request, rows, params, self._hour_json)
         if path == "statistics/day":
             rows = [
                 r
@@ -175,22 +195,22 @@ class FakeDsmrReader:
         return web.Response(status=404, text="<h1>Not Found</h1>", content_type="text/html")
 
     @staticmethod
-    def _in_window(moment: datetime, params: dict[str, str], name: str) -> bool:
-        """Filters are naive local times (``Y-m-d H:M:S``), read in the server's zone."""
-        if (low := params.get(f"{name}__gte")) is not None and moment < _local(low):
-            return False
-        return not ((high := params.get(f"{name}__lte")) is not None and moment > _local(high))
-
-    @staticmethod
     def _hour_json(row: dict[str, Any]) -> dict[str, Any]:
         return {**row, "hour_start": row["hour_start"].astimezone(AMSTERDAM).isoformat()}
 
     def _page(
-        self, request: web.Request, rows: list[dict[str, Any]], params: dict[str, str]
+        self,
+        request: web.Request,
+        rows: list[dict[str, Any]],
+        params: dict[str, str],
+        render: Callable[[dict[str, Any]], dict[str, Any]] = dict,
     ) -> web.Response:
+        """One page; filters are naive local times (``Y-m-d H:M:S``) read in the server's zone."""
         limit = int(params.get("limit", 25))
         offset = int(params.get("offset", 0))
         count = len(rows)
+        if self.empty_from_offset is not None and offset >= self.empty_from_offset:
+            rows = []
 
         def link(at: int) -> str:
             return str(request.url.update_query({"limit": limit, "offset": at}))
@@ -200,7 +220,7 @@ class FakeDsmrReader:
                 "count": count,
                 "next": link(offset + limit) if offset + limit < count else None,
                 "previous": link(max(0, offset - limit)) if offset > 0 else None,
-                "results": rows[offset : offset + limit],
+                "results": [render(row) for row in rows[offset : offset + limit]],
             }
         )
 

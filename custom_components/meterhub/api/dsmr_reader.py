@@ -417,7 +417,11 @@ class DsmrReaderClient:
         until: datetime | None = None,
         page_size: int = DEFAULT_PAGE_SIZE,
     ) -> AsyncIterator[list[HourStatistic]]:
-        """Pages of hours from ``since`` (to ``until``, both inclusive), oldest first."""
+        """Pages of hours from ``since`` (to ``until``, both inclusive), oldest first.
+
+        The filters are local times, which are ambiguous in the hour the clocks go back; rows
+        outside the window are dropped here, by their exact offset-carrying timestamps.
+        """
         filters = {"hour_start__gte": local_filter(since, zone)}
         if until is not None:
             filters["hour_start__lte"] = local_filter(until, zone)
@@ -430,6 +434,7 @@ class DsmrReaderClient:
             key=lambda row: row.hour_start,
             anchor_value=lambda row: local_filter(row.hour_start, zone),
             page_size=page_size,
+            keep=lambda row: since <= row.hour_start and (until is None or row.hour_start <= until),
         )
 
     def day_statistics(
@@ -458,6 +463,7 @@ class DsmrReaderClient:
         key: Callable[[RowT], KeyT],
         anchor_value: Callable[[RowT], str],
         page_size: int,
+        keep: Callable[[RowT], bool] = lambda row: True,
     ) -> AsyncIterator[list[RowT]]:
         """Walk a ``limit``/``offset`` listing, surviving a listing that changes while we page.
 
@@ -493,9 +499,10 @@ class DsmrReaderClient:
                     continue
                 if last is not None and key(row) <= last:
                     continue  # seen before a re-anchor (or the server repeated it)
-                rows.append(row)
+                last_row = row
+                if keep(row):
+                    rows.append(row)
             if rows:
-                last_row = rows[-1]
                 yield rows
             offset += len(results)
             at_end = "next" in page and page["next"] is None
