@@ -59,6 +59,7 @@ async def test_same_server_cannot_be_added_twice(
         ("disabled_403", "api_disabled"),
         ("disabled_405", "api_disabled"),
         ("html", "not_dsmr_reader"),
+        ("old_server", "not_dsmr_reader"),
         ("bad_gateway", "cannot_connect"),
         ("unreachable", "cannot_connect"),
         ("bad_url", "invalid_url"),
@@ -75,6 +76,8 @@ async def test_form_errors_then_recovery(
         dsmr_server.api = situation
     elif situation == "html":
         dsmr_server.html = True
+    elif situation == "old_server":
+        dsmr_server.fail_status = 404
     elif situation == "bad_gateway":
         dsmr_server.fail_status = 502
     elif situation == "unreachable":

@@ -21,7 +21,13 @@ from typing import Any, Final
 import aiohttp
 from yarl import URL
 
-from .errors import ApiAuthError, ApiConnectionError, ApiRateLimitError, ApiResponseError
+from .errors import (
+    ApiAuthError,
+    ApiConnectionError,
+    ApiRateLimitError,
+    ApiResponseError,
+    MeterHubApiError,
+)
 
 API_PATH: Final = "api/v2"
 DEFAULT_TIMEOUT: Final = 20.0
@@ -48,11 +54,12 @@ class DsmrReaderAuthError(ApiAuthError):
     """The server rejected the API key (DSMR-reader answers 403, not 401)."""
 
 
-class DsmrReaderApiDisabledError(ApiResponseError):
+class DsmrReaderApiDisabledError(MeterHubApiError):
     """The API is switched off in DSMR-reader's settings.
 
-    Not an authentication error: the key may well be right, and a new key would not help. The user
-    has to enable the API; polling continues and recovers by itself once that is done.
+    Not an authentication error: the key may well be right, and a new key would not help. Nor an
+    unreadable answer. The user has to enable the API; polling continues and recovers by itself
+    once that is done.
     """
 
     error_key = "api_disabled"

@@ -35,12 +35,8 @@ from homeassistant.helpers.selector import (
 )
 from homeassistant.util import dt as dt_util
 
-from ...api.dsmr_reader import (
-    DsmrReaderClient,
-    DsmrReaderError,
-    normalize_url,
-    server_key,
-)
+from ...api.dsmr_reader import DsmrReaderClient, normalize_url, server_key
+from ...api.errors import MeterHubApiError
 from ...const import PROVIDER_DSMR_READER
 from ...entity import meter_device
 from ...sensor import MeterHubSensor
@@ -198,7 +194,7 @@ class DsmrReaderProvider(Provider):
 
         try:
             version = await client.async_version()
-        except DsmrReaderError:
+        except MeterHubApiError:  # only for the device page: never a reason to fail setup
             version = None
         device = meter_device(
             f"{PROVIDER_DSMR_READER}_{meter}",
