@@ -6,6 +6,7 @@ compares them with the server's own rows, to the last decimal.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -262,3 +263,27 @@ async def test_nulls_negative_and_unreadable_values_are_skipped(
     assert rows[7]["hour_start"] not in got
     want = sum(Decimal(r["electricity1"]) for i, r in enumerate(rows) if i != 7)
     assert await last_sum(hass, dsmr_server, "electricity1") == pytest.approx(float(want))
+
+
+async def test_overlapping_runs_and_a_bad_answer_count_nothing_twice(
+    hass: HomeAssistant, dsmr_server: FakeDsmrReader
+) -> None:
+    last = last_full_hour()
+    dsmr_server.hours = make_hours(last - timedelta(hours=71), 72)
+    entry = await add_entry(hass, dsmr_server)
+    history = entry.runtime_data.history
+    await assert_matches_server(hass, dsmr_server, dsmr_server.hours)
+
+    # A proxy answers with its HTML page for a while: a clear error, nothing imported.
+    dsmr_server.hours += make_hours(last + timedelta(hours=1), 2)
+    dsmr_server.html = True
+    await history.async_refresh()
+    assert not history.last_update_success
+    assert "not JSON" in str(history.last_exception.__cause__)
+    await assert_matches_server(hass, dsmr_server, dsmr_server.hours[:72])
+
+    # Back, and two runs at once (a slow backfill overtaken by the hourly timer).
+    dsmr_server.html = False
+    await asyncio.gather(history.async_refresh(), history.async_refresh())
+    assert history.last_update_success
+    await assert_matches_server(hass, dsmr_server, dsmr_server.hours)

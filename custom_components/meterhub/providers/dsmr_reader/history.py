@@ -13,6 +13,7 @@ of stored rows would rewrite those rows once per page.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
@@ -154,9 +155,16 @@ class HistoryImporter:
         self.hours = hours
         self.days = days
         self._head_checked = False
+        # A first backfill on a slow server can outlast the hourly interval: runs never overlap.
+        self._lock = asyncio.Lock()
 
     async def async_run(self, *, now: datetime, depth: timedelta, zone: tzinfo) -> HistoryStatus:
-        """One run: fill a gap in front (once per setup), then read from the resume point on."""
+        """One run at a time (see ``_lock``)."""
+        async with self._lock:
+            return await self._async_run(now=now, depth=depth, zone=zone)
+
+    async def _async_run(self, *, now: datetime, depth: timedelta, zone: tzinfo) -> HistoryStatus:
+        """Fill a gap in front (once per setup), then read from the resume point on."""
         backfill_from = hour_start(now - depth)
         marker = self.hours[-1].series
         last = await async_last_hour(self._hass, marker)
