@@ -132,11 +132,15 @@ class DsmrReaderProvider(Provider):
     secret_fields = (CONF_API_KEY,)
 
     async def async_schema(self, hass: HomeAssistant, defaults: Mapping[str, Any]) -> vol.Schema:
-        """Server URL and API key."""
+        """Server URL and API key.
+
+        The URL field is plain text: a browser's URL input would refuse ``192.168.1.10:7777``,
+        which we accept and normalise.
+        """
         return vol.Schema(
             {
                 vol.Required(CONF_URL, default=defaults.get(CONF_URL, vol.UNDEFINED)): TextSelector(
-                    TextSelectorConfig(type=TextSelectorType.URL)
+                    TextSelectorConfig(type=TextSelectorType.TEXT)
                 ),
                 vol.Required(CONF_API_KEY): TextSelector(
                     TextSelectorConfig(type=TextSelectorType.PASSWORD)
