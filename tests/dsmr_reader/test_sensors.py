@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from freezegun.api import FrozenDateTimeFactory
 import pytest
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
@@ -200,3 +204,23 @@ async def test_diagnostics_hide_key_and_address(
     assert diagnostics["entry"]["data"]["server_id"] == "**REDACTED**"
     assert diagnostics["provider"]["requests"] > 0
     assert diagnostics["provider"]["prices_exposed"] is True
+
+
+async def test_polls_at_the_configured_interval(
+    hass: HomeAssistant, dsmr_server: FakeDsmrReader, freezer: FrozenDateTimeFactory
+) -> None:
+    entry = await add_entry(hass, dsmr_server)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    await hass.config_entries.options.async_configure(
+        result["flow_id"], {"scan_interval": 10, "backfill_days": 365}
+    )
+    await hass.async_block_till_done(wait_background_tasks=True)
+    polls = len(dsmr_server.requests_to("datalogger/dsmrreading"))
+    dsmr_server.readings[0]["electricity_currently_delivered"] = "1.500"
+    freezer.tick(timedelta(seconds=13))  # 10 s, up to 10 % jitter, whole-second alignment
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert len(dsmr_server.requests_to("datalogger/dsmrreading")) == polls + 1
+    assert state(hass, "power_used") == "1.5"
+    # The history is not read on every poll.
+    assert len(dsmr_server.requests_to("statistics/hour")) == 2  # first setup, then the reload
