@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+import logging
 
 import pytest
 
@@ -22,6 +23,16 @@ def auto_enable_custom_integrations(request: pytest.FixtureRequest) -> None:
     if "hass" in request.fixturenames or "recorder_mock" in request.fixturenames:
         request.getfixturevalue("recorder_mock")
     request.getfixturevalue("enable_custom_integrations")
+
+
+@pytest.fixture(autouse=True)
+def quiet_sql() -> Iterator[None]:
+    """The test plugin logs every SQL statement at INFO; with real statistics that dominates."""
+    engine = logging.getLogger("sqlalchemy.engine")
+    level = engine.level
+    engine.setLevel(logging.WARNING)
+    yield
+    engine.setLevel(level)
 
 
 @pytest.fixture

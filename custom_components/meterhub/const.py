@@ -53,6 +53,7 @@ REDACT_KEYS: Final = frozenset(
         "unique_id",
         "meter",
         "url",
+        "server_id",
         "title",
     }
 )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from .base import ProviderRegistry
 from .caruna import CarunaProvider
+from .dsmr_reader import DsmrReaderProvider
 from .korto import KortoProvider
 
 REGISTRY = ProviderRegistry()
-for provider in (CarunaProvider(), KortoProvider()):
+for provider in (DsmrReaderProvider(), CarunaProvider(), KortoProvider()):
     REGISTRY.register(provider)

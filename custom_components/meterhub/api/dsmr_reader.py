@@ -1,0 +1,547 @@
+"""Async client for the REST API (v2) of a DSMR-reader server.
+
+DSMR-reader stores P1 data on another machine and serves it as JSON: the latest reading, today's
+consumption with costs, hourly and daily statistics and the energy prices the user entered. The API
+is off until the user enables it, and it says so in two ways (405 on old versions, 403 with
+``{"detail": "API is disabled"}`` on newer ones), so a 403 is only a wrong key after the body has
+been read. Decimals arrive as strings and any value may be null; datetimes carry their offset, but
+filters are read in the server's local time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, tzinfo
+from decimal import Decimal, InvalidOperation
+import json
+from typing import Any, Final
+
+import aiohttp
+from yarl import URL
+
+from .errors import (
+    ApiAuthError,
+    ApiConnectionError,
+    ApiRateLimitError,
+    ApiResponseError,
+    MeterHubApiError,
+)
+
+API_PATH: Final = "api/v2"
+DEFAULT_TIMEOUT: Final = 20.0
+DEFAULT_PAGE_SIZE: Final = 500
+# How often a listing may change under us (rows added or removed while paging) before we give up.
+MAX_REANCHORS: Final = 10
+
+
+class DsmrReaderError(ApiResponseError):
+    """The server answered with something that is not the DSMR-reader API."""
+
+
+class DsmrReaderNotJsonError(DsmrReaderError):
+    """HTML or other text instead of JSON: usually the address of another web page or a proxy."""
+
+    error_key = "not_dsmr_reader"
+
+
+class DsmrReaderConnectionError(ApiConnectionError):
+    """The server could not be reached, timed out or answered with a server error (5xx)."""
+
+
+class DsmrReaderAuthError(ApiAuthError):
+    """The server rejected the API key (DSMR-reader answers 403, not 401)."""
+
+
+class DsmrReaderApiDisabledError(MeterHubApiError):
+    """The API is switched off in DSMR-reader's settings.
+
+    Not an authentication error: the key may well be right, and a new key would not help. Nor an
+    unreadable answer. The user has to enable the API; polling continues and recovers by itself
+    once that is done.
+    """
+
+    error_key = "api_disabled"
+
+
+class DsmrReaderNotFoundError(DsmrReaderError):
+    """The endpoint does not exist on this server (an older DSMR-reader version, or not DSMR-reader)."""
+
+    error_key = "not_dsmr_reader"
+
+
+def normalize_url(raw: str) -> URL:
+    """The server's base URL: ``http://`` added when no scheme is given, any path dropped.
+
+    Users paste addresses in every shape (``192.168.1.10:7777``, ``http://dsmr.local/``,
+    ``http://host:7777/about``); the API lives at ``/api/v2`` under the root, so only scheme, host
+    and port matter. Raises ``ValueError`` when there is no usable host.
+    """
+    text = raw.strip()
+    if "://" not in text:
+        text = f"http://{text}"
+    try:
+        url = URL(text)
+    except ValueError as err:
+        raise ValueError("not a URL") from err
+    if url.scheme not in ("http", "https") or not url.host:
+        raise ValueError("not an http(s) URL with a host")
+    try:
+        port = url.port
+    except ValueError as err:  # a port that is not a number
+        raise ValueError("invalid port") from err
+    return URL.build(scheme=url.scheme, host=url.host.lower(), port=port)
+
+
+def server_key(url: URL) -> str:
+    """``host:port`` of a normalised URL (the port always spelled out): how we tell servers apart."""
+    return f"{url.host}:{url.port}"
+
+
+def parse_number(value: Any) -> float | None:
+    """A decimal string, int or float as float; None for null, empty or unreadable values."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            number = Decimal(value.strip())
+        except InvalidOperation:
+            return None
+        return float(number) if number.is_finite() else None
+    return None
+
+
+def parse_datetime(value: Any) -> datetime | None:
+    """An ISO datetime with its offset; None when absent, unreadable or without an offset."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def parse_date(value: Any) -> date | None:
+    """A ``YYYY-MM-DD`` date; None when absent or unreadable."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def local_filter(moment: datetime, zone: tzinfo) -> str:
+    """A datetime as DSMR-reader's filters read it: naive ``Y-m-d H:M:S`` in the server's zone."""
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Reading:
+    """The latest P1 reading as the server stored it. Registers in kWh, power in kW, gas in m³."""
+
+    timestamp: datetime | None
+    electricity_delivered_1: float | None
+    electricity_returned_1: float | None
+    electricity_delivered_2: float | None
+    electricity_returned_2: float | None
+    electricity_currently_delivered: float | None
+    electricity_currently_returned: float | None
+    phase_currently_delivered_l1: float | None
+    phase_currently_delivered_l2: float | None
+    phase_currently_delivered_l3: float | None
+    phase_currently_returned_l1: float | None
+    phase_currently_returned_l2: float | None
+    phase_currently_returned_l3: float | None
+    phase_voltage_l1: float | None
+    phase_voltage_l2: float | None
+    phase_voltage_l3: float | None
+    phase_power_current_l1: float | None
+    phase_power_current_l2: float | None
+    phase_power_current_l3: float | None
+    extra_device_timestamp: datetime | None
+    extra_device_delivered: float | None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Reading:
+        """Parse one ``dsmrreading`` result; missing fields (older versions) become None."""
+        numbers = {
+            name: parse_number(data.get(name))
+            for name in cls.__dataclass_fields__
+            if name not in ("timestamp", "extra_device_timestamp")
+        }
+        return cls(
+            timestamp=parse_datetime(data.get("timestamp")),
+            extra_device_timestamp=parse_datetime(data.get("extra_device_timestamp")),
+            **numbers,
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class TodayConsumption:
+    """What has been used today so far, with the costs the server computed from its prices."""
+
+    day: date | None
+    electricity1: float | None
+    electricity2: float | None
+    electricity1_returned: float | None
+    electricity2_returned: float | None
+    electricity1_cost: float | None
+    electricity2_cost: float | None
+    gas: float | None
+    gas_cost: float | None
+    total_cost: float | None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TodayConsumption:
+        """Parse ``consumption/today``."""
+        numbers = {name: parse_number(data.get(name)) for name in cls.__dataclass_fields__}
+        numbers.pop("day")
+        return cls(day=parse_date(data.get("day")), **numbers)
+
+
+@dataclass(frozen=True, kw_only=True)
+class HourStatistic:
+    """One hour of ``statistics/hour``: kWh per tariff delivered and returned, gas in m³."""
+
+    hour_start: datetime
+    electricity1: float | None
+    electricity2: float | None
+    electricity1_returned: float | None
+    electricity2_returned: float | None
+    gas: float | None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> HourStatistic | None:
+        """Parse one row; None when the row has no usable ``hour_start``."""
+        start = parse_datetime(data.get("hour_start"))
+        if start is None:
+            return None
+        return cls(
+            hour_start=start,
+            electricity1=parse_number(data.get("electricity1")),
+            electricity2=parse_number(data.get("electricity2")),
+            electricity1_returned=parse_number(data.get("electricity1_returned")),
+            electricity2_returned=parse_number(data.get("electricity2_returned")),
+            gas=parse_number(data.get("gas")),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class DayStatistic:
+    """One day of ``statistics/day``, reduced to its costs (the hours carry the quantities)."""
+
+    day: date
+    electricity1_cost: float | None
+    electricity2_cost: float | None
+    gas_cost: float | None
+    fixed_cost: float | None
+    total_cost: float | None
+
+    @property
+    def electricity_cost(self) -> float | None:
+        """Both tariffs' electricity cost; None when the server gave neither."""
+        parts = [c for c in (self.electricity1_cost, self.electricity2_cost) if c is not None]
+        return sum(parts) if parts else None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> DayStatistic | None:
+        """Parse one row; None when the row has no usable ``day``."""
+        day = parse_date(data.get("day"))
+        if day is None:
+            return None
+        return cls(
+            day=day,
+            electricity1_cost=parse_number(data.get("electricity1_cost")),
+            electricity2_cost=parse_number(data.get("electricity2_cost")),
+            gas_cost=parse_number(data.get("gas_cost")),
+            fixed_cost=parse_number(data.get("fixed_cost")),
+            total_cost=parse_number(data.get("total_cost")),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnergyPrices:
+    """The energy contract prices the user entered in DSMR-reader, per kWh and per m³."""
+
+    start: date | None
+    end: date | None
+    electricity_delivered_1_price: float | None
+    electricity_delivered_2_price: float | None
+    electricity_returned_1_price: float | None
+    electricity_returned_2_price: float | None
+    gas_price: float | None
+    fixed_daily_cost: float | None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> EnergyPrices:
+        """Parse one ``energy-supplier-prices`` result."""
+        numbers = {
+            name: parse_number(data.get(name))
+            for name in cls.__dataclass_fields__
+            if name not in ("start", "end")
+        }
+        return cls(start=parse_date(data.get("start")), end=parse_date(data.get("end")), **numbers)
+
+    def valid_on(self, day: date) -> bool:
+        """Whether the contract covers ``day`` (an open end runs on)."""
+        return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
+
+
+class DsmrReaderClient:
+    """Talks to one DSMR-reader server. The aiohttp session is the caller's (Home Assistant's)."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        base_url: str | URL,
+        api_key: str,
+        *,
+        request_timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        """Remember where the server is and how to authenticate; no request is made yet."""
+        self._session = session
+        self._base = normalize_url(str(base_url))
+        self._api_key = api_key
+        self._timeout = request_timeout
+        self.requests = 0
+        self.reanchors = 0
+
+    async def _request(self, path: str, params: Mapping[str, str | int] | None = None) -> Any:
+        """GET ``/api/v2/<path>`` and return the decoded JSON, mapping every failure to our errors."""
+        url = self._base.joinpath(*API_PATH.split("/"), *path.split("/"))
+        headers = {"X-AUTHKEY": self._api_key, "Accept": "application/json"}
+        self.requests += 1
+        try:
+            async with asyncio.timeout(self._timeout):
+                async with self._session.get(url, params=params, headers=headers) as response:
+                    status = response.status
+                    content_type = response.content_type
+                    retry_after = response.headers.get("Retry-After")
+                    body = await response.text(errors="replace")
+        except TimeoutError as err:
+            raise DsmrReaderConnectionError("Timed out talking to the DSMR-reader server") from err
+        except aiohttp.ClientError as err:
+            raise DsmrReaderConnectionError(
+                f"Could not reach the DSMR-reader server: {type(err).__name__}"
+            ) from err
+
+        if status in (401, 403):
+            if _says_api_disabled(body):
+                raise DsmrReaderApiDisabledError("The API is disabled in DSMR-reader's settings")
+            raise DsmrReaderAuthError("DSMR-reader rejected the API key")
+        if status == 405:
+            raise DsmrReaderApiDisabledError("The API is disabled in DSMR-reader's settings")
+        if status == 404:
+            raise DsmrReaderNotFoundError(f"DSMR-reader has no endpoint {path}")
+        if status == 429:
+            raise ApiRateLimitError("DSMR-reader asks us to slow down", _seconds(retry_after))
+        if status >= 500:
+            raise DsmrReaderConnectionError(f"DSMR-reader answered with server error {status}")
+        if status >= 400:
+            raise DsmrReaderError(f"DSMR-reader answered {status} to {path}")
+        if "json" not in content_type and not _looks_like_json(body):
+            raise DsmrReaderNotJsonError(
+                f"The server answered {path} with {content_type or 'no content type'}, not JSON: "
+                "is this the address of DSMR-reader?"
+            )
+        try:
+            return json.loads(body)
+        except ValueError as err:
+            raise DsmrReaderNotJsonError(
+                f"The server's answer to {path} is not valid JSON"
+            ) from err
+
+    async def async_version(self) -> str | None:
+        """The server's DSMR-reader version (``application/version``), None when it does not say."""
+        data = await self._request("application/version")
+        version = data.get("version") if isinstance(data, Mapping) else None
+        return version if isinstance(version, str) else None
+
+    async def async_latest_reading(self) -> Reading | None:
+        """The newest stored reading, or None when the server has none yet."""
+        page = await self._request(
+            "datalogger/dsmrreading", {"ordering": "-timestamp", "limit": 1, "offset": 0}
+        )
+        results = _results(page, "datalogger/dsmrreading")
+        if not results or not isinstance(results[0], Mapping):
+            return None
+        return Reading.from_json(results[0])
+
+    async def async_today(self) -> TodayConsumption | None:
+        """Today's consumption, or None when the server has no readings today yet.
+
+        DSMR-reader then answers 200 with a JSON *string* ("No electricity readings found for: ...").
+        """
+        data = await self._request("consumption/today")
+        if isinstance(data, str):
+            return None
+        if not isinstance(data, Mapping):
+            raise DsmrReaderError("consumption/today is neither an object nor a message")
+        return TodayConsumption.from_json(data)
+
+    async def async_prices(self, day: date) -> EnergyPrices | None:
+        """The prices valid on ``day``; None when none are entered.
+
+        Raises :class:`DsmrReaderNotFoundError` when the server is too old to expose prices.
+        """
+        page = await self._request(
+            "consumption/energy-supplier-prices",
+            {"ordering": "-start", "start__lte": day.isoformat(), "limit": 10, "offset": 0},
+        )
+        for row in _results(page, "consumption/energy-supplier-prices"):
+            if isinstance(row, Mapping):
+                prices = EnergyPrices.from_json(row)
+                if prices.valid_on(day):
+                    return prices
+        return None
+
+    async def async_first_hour(self, since: datetime, zone: tzinfo) -> datetime | None:
+        """The oldest hour the server has from ``since`` on (one small request)."""
+        page = await self._request(
+            "statistics/hour",
+            {
+                "ordering": "hour_start",
+                "hour_start__gte": local_filter(since, zone),
+                "limit": 1,
+                "offset": 0,
+            },
+        )
+        for row in _results(page, "statistics/hour"):
+            if isinstance(row, Mapping) and (found := HourStatistic.from_json(row)) is not None:
+                return found.hour_start
+        return None
+
+    def hour_statistics(
+        self,
+        since: datetime,
+        zone: tzinfo,
+        *,
+        until: datetime | None = None,
+        page_size: int = DEFAULT_PAGE_SIZE,
+    ) -> AsyncIterator[list[HourStatistic]]:
+        """Pages of hours from ``since`` (to ``until``, both inclusive), oldest first.
+
+        The filters are local times, which are ambiguous in the hour the clocks go back; rows
+        outside the window are dropped here, by their exact offset-carrying timestamps.
+        """
+        filters = {"hour_start__gte": local_filter(since, zone)}
+        if until is not None:
+            filters["hour_start__lte"] = local_filter(until, zone)
+        return self._pages(
+            "statistics/hour",
+            ordering="hour_start",
+            filters=filters,
+            anchor="hour_start__gte",
+            parse=HourStatistic.from_json,
+            key=lambda row: row.hour_start,
+            anchor_value=lambda row: local_filter(row.hour_start, zone),
+            page_size=page_size,
+            keep=lambda row: since <= row.hour_start and (until is None or row.hour_start <= until),
+        )
+
+    def day_statistics(
+        self, since: date, *, page_size: int = DEFAULT_PAGE_SIZE
+    ) -> AsyncIterator[list[DayStatistic]]:
+        """Pages of days from ``since`` (a day in the server's calendar), oldest first."""
+        return self._pages(
+            "statistics/day",
+            ordering="day",
+            filters={"day__gte": since.isoformat()},
+            anchor="day__gte",
+            parse=DayStatistic.from_json,
+            key=lambda row: row.day,
+            anchor_value=lambda row: row.day.isoformat(),
+            page_size=page_size,
+        )
+
+    async def _pages[RowT, KeyT: date](
+        self,
+        path: str,
+        *,
+        ordering: str,
+        filters: Mapping[str, str],
+        anchor: str,
+        parse: Callable[[Mapping[str, Any]], RowT | None],
+        key: Callable[[RowT], KeyT],
+        anchor_value: Callable[[RowT], str],
+        page_size: int,
+        keep: Callable[[RowT], bool] = lambda row: True,
+    ) -> AsyncIterator[list[RowT]]:
+        """Walk a ``limit``/``offset`` listing, surviving a listing that changes while we page.
+
+        New hours get added while we read, and a recalculation on the server can remove or insert
+        rows: offsets then shift, which would skip or repeat rows. We notice by ``count`` changing
+        between pages; we then restart from the last row we have seen (as a filter, offset 0), and
+        drop rows at or before it, so every row is yielded once and in order. An empty page ends
+        the walk even when ``count`` promises more.
+        """
+        params: dict[str, str | int] = {"ordering": ordering, **filters, "limit": page_size}
+        offset = 0
+        count: int | None = None
+        last_row: RowT | None = None
+        reanchors = 0
+        while True:
+            page = await self._request(path, {**params, "offset": offset})
+            results = _results(page, path)
+            total = page.get("count") if isinstance(page, Mapping) else None
+            if count is not None and total != count and last_row is not None:
+                reanchors += 1
+                self.reanchors += 1
+                if reanchors > MAX_REANCHORS:
+                    raise DsmrReaderError(f"{path} kept changing while it was read")
+                params[anchor] = anchor_value(last_row)
+                offset = 0
+                count = None
+                continue
+            count = total if isinstance(total, int) else None
+            last = None if last_row is None else key(last_row)
+            rows: list[RowT] = []
+            for raw in results:
+                if not isinstance(raw, Mapping) or (row := parse(raw)) is None:
+                    continue
+                if last is not None and key(row) <= last:
+                    continue  # seen before a re-anchor (or the server repeated it)
+                last_row = row
+                if keep(row):
+                    rows.append(row)
+            if rows:
+                yield rows
+            offset += len(results)
+            at_end = "next" in page and page["next"] is None
+            if not results or at_end or (count is not None and offset >= count):
+                return
+
+
+def _results(page: Any, path: str) -> list[Any]:
+    """The ``results`` list of a paged answer; a clear error when the answer has another shape."""
+    if not isinstance(page, Mapping) or not isinstance(page.get("results"), list):
+        raise DsmrReaderError(f"{path} did not return a paged list")
+    return list(page["results"])
+
+
+def _says_api_disabled(body: str) -> bool:
+    """Whether a 403 body is DSMR-reader's "API is disabled" rather than a key rejection."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return False
+    detail = data.get("detail") if isinstance(data, Mapping) else None
+    return isinstance(detail, str) and "disabled" in detail.lower()
+
+
+def _looks_like_json(body: str) -> bool:
+    """Some proxies drop the content type; accept a body that starts like JSON."""
+    return body.lstrip()[:1] in ("{", "[", '"')
+
+
+def _seconds(value: str | None) -> float | None:
+    """A ``Retry-After`` in seconds (the date form is rare enough to ignore)."""
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None

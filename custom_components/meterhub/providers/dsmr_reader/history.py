@@ -1,0 +1,256 @@
+"""DSMR-reader's hourly and daily statistics as external statistics for the energy dashboard.
+
+Where to resume is read from the database, never from memory: the hours are imported page by page,
+and in each page the "marker" series (electricity tariff 1, which every DSMR meter has) is written
+last. Its newest hour therefore says how far every series got; after a restart or a server that
+went away mid-backfill, the next run starts a short re-read window before it. Anything read twice
+is upserted by the shared importer, so nothing is ever counted twice.
+
+When the backfill depth is raised later, older hours appear in front of stored ones. That case is
+read in one go and imported with one call per series: importing page by page in front of a year
+of stored rows would rewrite those rows once per page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from typing import Final
+
+from homeassistant.components.recorder.statistics import statistics_during_period
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.recorder import get_instance
+
+from ...api.dsmr_reader import DayStatistic, DsmrReaderClient, HourStatistic
+from ...const import LOGGER, PROVIDER_DSMR_READER
+from ...statistics import (
+    ENERGY_KWH,
+    VOLUME_M3,
+    StatisticSeries,
+    async_import_series,
+    async_last_hour,
+    fetch_start,
+    hour_start,
+)
+
+# DSMR-reader writes an hour's statistics shortly after the hour and never revises them on its
+# own; two days of re-reading covers a server that caught up late after being down.
+HOUR_REREAD: Final = timedelta(days=2)
+DAY_REREAD: Final = timedelta(days=3)
+
+
+def server_zone(sample: datetime | None, candidates: Iterable[tzinfo]) -> tzinfo:
+    """The server's time zone, learned from a datetime it sent (which carries its offset).
+
+    DSMR-reader reads filter values in its local time. The first candidate (Home Assistant's own
+    zone, then DSMR-reader's default Europe/Amsterdam) whose offset at that moment matches wins;
+    otherwise the fixed offset itself. An offset alone would be an hour off across a DST change.
+    """
+    zones = list(candidates)
+    if sample is None or (offset := sample.utcoffset()) is None:
+        return zones[0] if zones else UTC
+    for zone in zones:
+        if sample.astimezone(zone).utcoffset() == offset:
+            return zone
+    return timezone(offset)
+
+
+@dataclass(frozen=True, kw_only=True)
+class HourSeries:
+    """One quantity of ``statistics/hour`` and the statistic it goes to."""
+
+    series: StatisticSeries
+    value: Callable[[HourStatistic], float | None]
+
+
+@dataclass(frozen=True, kw_only=True)
+class DaySeries:
+    """One cost of ``statistics/day`` and the statistic it goes to."""
+
+    series: StatisticSeries
+    value: Callable[[DayStatistic], float | None]
+
+
+@dataclass(frozen=True, kw_only=True)
+class HistoryStatus:
+    """What the last history run did (diagnostics and tests)."""
+
+    last_hour: datetime | None
+    hours_read: int
+    days_read: int
+    rows_written: int
+    gap_filled: bool
+
+
+def hour_series(meter: str, title: str) -> list[HourSeries]:
+    """The hourly series, marker (electricity tariff 1) last: see the module docstring."""
+
+    def make(quantity: str, name: str, unit: str) -> StatisticSeries:
+        return StatisticSeries(
+            provider=PROVIDER_DSMR_READER,
+            meter=meter,
+            quantity=quantity,
+            name=f"{title} {name}",
+            unit=unit,
+        )
+
+    return [
+        HourSeries(
+            series=make("electricity2", "electricity delivered tariff 2", ENERGY_KWH),
+            value=lambda row: row.electricity2,
+        ),
+        HourSeries(
+            series=make("electricity1_returned", "electricity returned tariff 1", ENERGY_KWH),
+            value=lambda row: row.electricity1_returned,
+        ),
+        HourSeries(
+            series=make("electricity2_returned", "electricity returned tariff 2", ENERGY_KWH),
+            value=lambda row: row.electricity2_returned,
+        ),
+        HourSeries(series=make("gas", "gas", VOLUME_M3), value=lambda row: row.gas),
+        HourSeries(
+            series=make("electricity1", "electricity delivered tariff 1", ENERGY_KWH),
+            value=lambda row: row.electricity1,
+        ),
+    ]
+
+
+def day_series(meter: str, title: str, currency: str) -> list[DaySeries]:
+    """The daily cost series, marker (total cost) last."""
+
+    def make(quantity: str, name: str) -> StatisticSeries:
+        return StatisticSeries(
+            provider=PROVIDER_DSMR_READER,
+            meter=meter,
+            quantity=quantity,
+            name=f"{title} {name}",
+            unit=currency,
+        )
+
+    return [
+        DaySeries(
+            series=make("electricity_cost", "electricity cost"),
+            value=lambda row: row.electricity_cost,
+        ),
+        DaySeries(series=make("gas_cost", "gas cost"), value=lambda row: row.gas_cost),
+        DaySeries(series=make("total_cost", "total cost"), value=lambda row: row.total_cost),
+    ]
+
+
+class HistoryImporter:
+    """Reads the server's statistics and hands them to the shared importer."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        client: DsmrReaderClient,
+        hours: list[HourSeries],
+        days: list[DaySeries],
+    ) -> None:
+        """Keep the series; ``hours[-1]`` and ``days[-1]`` are the resume markers."""
+        self._hass = hass
+        self._client = client
+        self.hours = hours
+        self.days = days
+        self._head_checked = False
+        # A first backfill on a slow server can outlast the hourly interval: runs never overlap.
+        self._lock = asyncio.Lock()
+
+    async def async_run(self, *, now: datetime, depth: timedelta, zone: tzinfo) -> HistoryStatus:
+        """One run at a time (see ``_lock``)."""
+        async with self._lock:
+            return await self._async_run(now=now, depth=depth, zone=zone)
+
+    async def _async_run(self, *, now: datetime, depth: timedelta, zone: tzinfo) -> HistoryStatus:
+        """Fill a gap in front (once per setup), then read from the resume point on."""
+        backfill_from = hour_start(now - depth)
+        marker = self.hours[-1].series
+        last = await async_last_hour(self._hass, marker)
+        hours_read = days_read = written = 0
+        gap = False
+        if last is not None and not self._head_checked:
+            gap = await self._async_missing_head(backfill_from, zone)
+            if gap:
+                rows: list[HourStatistic] = []
+                async for page in self._client.hour_statistics(backfill_from, zone):
+                    rows.extend(page)
+                hours_read += len(rows)
+                written += await self._async_import_hours(rows)
+        self._head_checked = True
+
+        start = fetch_start(last, backfill_from=backfill_from, reread=HOUR_REREAD)
+        async for page in self._client.hour_statistics(start, zone):
+            hours_read += len(page)
+            written += await self._async_import_hours(page)
+
+        cost_last = None if gap else await async_last_hour(self._hass, self.days[-1].series)
+        cost_from = fetch_start(cost_last, backfill_from=backfill_from, reread=DAY_REREAD)
+        async for day_page in self._client.day_statistics(cost_from.astimezone(zone).date()):
+            days_read += len(day_page)
+            written += await self._async_import_days(day_page, zone)
+
+        return HistoryStatus(
+            last_hour=await async_last_hour(self._hass, marker),
+            hours_read=hours_read,
+            days_read=days_read,
+            rows_written=written,
+            gap_filled=gap,
+        )
+
+    async def _async_missing_head(self, backfill_from: datetime, zone: tzinfo) -> bool:
+        """Whether the server has hours inside the depth that we never stored (depth was raised)."""
+        first = await self._client.async_first_hour(backfill_from, zone)
+        if first is None:
+            return False
+        statistic_id = self.hours[-1].series.statistic_id
+        start = hour_start(first)
+        found = await get_instance(self._hass).async_add_executor_job(
+            statistics_during_period,
+            self._hass,
+            start,
+            start + timedelta(days=1),
+            {statistic_id},
+            "hour",
+            None,
+            {"sum"},
+        )
+        if found.get(statistic_id):
+            return False
+        LOGGER.debug("DSMR-reader history: older hours than stored, reading the whole depth")
+        return True
+
+    async def _async_import_hours(self, rows: list[HourStatistic]) -> int:
+        """Import each series of these hours; the marker last. Returns rows written."""
+        written = 0
+        for item in self.hours:
+            values = _valid({row.hour_start: item.value(row) for row in rows})
+            if values:
+                result = await async_import_series(self._hass, item.series, values)
+                written += result.rows_written
+        return written
+
+    async def _async_import_days(self, rows: list[DayStatistic], zone: tzinfo) -> int:
+        """Import daily costs at the server's local midnight. Returns rows written."""
+        written = 0
+        for item in self.days:
+            values = _valid({_midnight(row.day, zone): item.value(row) for row in rows})
+            if values:
+                result = await async_import_series(self._hass, item.series, values)
+                written += result.rows_written
+        return written
+
+
+def _midnight(day: date, zone: tzinfo) -> datetime:
+    """The start of ``day`` in the server's zone (a daily value sits at its period start)."""
+    return datetime.combine(day, time(), zone)
+
+
+def _valid(values: dict[datetime, float | None]) -> dict[datetime, float]:
+    """Drop nulls and negative amounts.
+
+    Null means the server did not measure it (no gas meter, no returned power). A negative amount
+    for a counter that only goes up is a meter swap or a repair on the server, not usage.
+    """
+    return {start: value for start, value in values.items() if value is not None and value >= 0}

@@ -1,0 +1,247 @@
+"""A stand-in DSMR-reader server: the REST API v2 as documented, on 127.0.0.1.
+
+It checks the ``X-AUTHKEY`` header (or ``Authorization: Token``), answers 403 for a wrong key, 403
+``{"detail": "API is disabled"}`` or 405 when the API is off, pages lists with ``limit``/``offset``
+(default 25) as ``{count, next, previous, results}``, and reads ``__gte``/``__lte`` filters in its
+own local time (Europe/Amsterdam). Decimals go out as strings, datetimes with their offset. Tests
+steer it: data, failures, HTML answers, delays, and a hook that runs before each answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+import json
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "dsmr_reader"
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+API_KEY = "0123456789abcdefTESTKEY"
+HOUR_FIELDS = ("electricity1", "electricity2", "electricity1_returned", "electricity2_returned")
+
+
+def fixture(name: str) -> Any:
+    return json.loads((FIXTURES / name).read_text())
+
+
+def hour_value(index: int, field_no: int) -> str:
+    """A deterministic decimal string per hour and field (three decimals, like DSMR-reader)."""
+    return f"{((index * 7 + field_no * 3) % 11) * 0.037 + field_no * 0.01:.3f}"
+
+
+def make_hours(
+    first: datetime, count: int, *, gas: bool = True, only: tuple[str, ...] | None = None
+) -> list[dict[str, Any]]:
+    """``count`` hourly rows from ``first`` (UTC hour), as the server stores them.
+
+    ``only`` keeps those fields and sets the others to null (a meter without return or gas).
+    """
+    rows = []
+    for index in range(count):
+        row: dict[str, Any] = {
+            "id": 10_000 + index,
+            "hour_start": first + timedelta(hours=index),
+        }
+        for number, name in enumerate(HOUR_FIELDS):
+            row[name] = hour_value(index, number)
+        row["gas"] = hour_value(index, 5) if gas else None
+        if only is not None:
+            row.update({name: None for name in (*HOUR_FIELDS, "gas") if name not in only})
+        rows.append(row)
+    return rows
+
+
+def make_days(first: date, count: int) -> list[dict[str, Any]]:
+    rows = []
+    for index in range(count):
+        electricity1 = Decimal(f"{1 + (index % 5) * 0.25:.2f}")
+        electricity2 = Decimal(f"{2 + (index % 3) * 0.5:.2f}")
+        gas = Decimal(f"{0.5 + (index % 4) * 0.1:.2f}")
+        fixed = Decimal("1.23")
+        rows.append(
+            {
+                "id": 500 + index,
+                "day": (first + timedelta(days=index)).isoformat(),
+                "electricity1": "5.000",
+                "electricity2": "3.000",
+                "electricity1_returned": "0.000",
+                "electricity2_returned": "0.000",
+                "gas": "1.500",
+                "electricity1_cost": str(electricity1),
+                "electricity2_cost": str(electricity2),
+                "gas_cost": str(gas),
+                "fixed_cost": str(fixed),
+                "total_cost": str(electricity1 + electricity2 + gas + fixed),
+                "lowest_temperature": None,
+                "highest_temperature": None,
+                "average_temperature": None,
+            }
+        )
+    return rows
+
+
+def total(rows: list[dict[str, Any]], name: str) -> Decimal:
+    return sum((Decimal(row[name]) for row in rows if row[name] is not None), Decimal(0))
+
+
+@dataclass
+class FakeDsmrReader:
+    """The server's state; change it between requests to play out a scenario."""
+
+    api_key: str = API_KEY
+    api: str = "enabled"  # or "disabled_403", "disabled_405"
+    readings: list[dict[str, Any]] = field(default_factory=lambda: [fixture("reading.json")])
+    today: Any = field(default_factory=lambda: fixture("today.json"))
+    hours: list[dict[str, Any]] = field(default_factory=list)
+    days: list[dict[str, Any]] = field(default_factory=list)
+    prices: list[dict[str, Any]] | None = field(default_factory=lambda: fixture("prices.json"))
+    version: str = "5.11.0"
+    fail_status: int | None = None
+    html: bool = False
+    delay: float = 0.0
+    #: After this many ``statistics/hour`` answers, every further one fails with 503.
+    hour_requests_left: int | None = None
+    #: Pages from this offset on come back with no results although ``count`` says more.
+    empty_from_offset: int | None = None
+    #: Answer every authorised request with this JSON instead (a foreign shape).
+    raw_answer: Any = None
+    before_answer: Callable[[FakeDsmrReader, str, dict[str, str]], None] | None = None
+    requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    url: str = ""
+
+    def requests_to(self, path: str) -> list[dict[str, str]]:
+        return [params for seen, params in self.requests if seen == path]
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        path = request.match_info["tail"].strip("/")
+        params = dict(request.query)
+        self.requests.append((path, params))
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.html:
+            return web.Response(
+                text="<!DOCTYPE html><html><body>Router login</body></html>",
+                content_type="text/html",
+            )
+        if self.fail_status is not None:
+            return web.Response(
+                status=self.fail_status, text="Bad gateway", content_type="text/html"
+            )
+        if self.api == "disabled_405":
+            return web.json_response({"detail": 'Method "GET" not allowed.'}, status=405)
+        if self.api == "disabled_403":
+            return web.json_response({"detail": "API is disabled"}, status=403)
+        key = request.headers.get("X-AUTHKEY") or request.headers.get(
+            "Authorization", ""
+        ).removeprefix("Token ")
+        if key != self.api_key:
+            return web.json_response({"detail": "Invalid token."}, status=403)
+        if self.before_answer is not None:
+            self.before_answer(self, path, params)
+        if self.raw_answer is not None:
+            return web.json_response(self.raw_answer)
+        return self._route(request, path, params)
+
+    def _route(self, request: web.Request, path: str, params: dict[str, str]) -> web.Response:
+        if path == "datalogger/dsmrreading":
+            rows = sorted(
+                self.readings,
+                key=lambda r: r["timestamp"],
+                reverse=params.get("ordering") == "-timestamp",
+            )
+            return self._page(request, rows, params)
+        if path == "consumption/today":
+            return web.json_response(self.today)
+        if path == "application/version":
+            return web.json_response({"version": self.version})
+        if path == "consumption/energy-supplier-prices" and self.prices is not None:
+            rows = list(self.prices)
+            if "start__lte" in params:
+                rows = [r for r in rows if r["start"] <= params["start__lte"]]
+            rows.sort(key=lambda r: r["start"], reverse=params.get("ordering") == "-start")
+            return self._page(request, rows, params)
+        if path == "statistics/hour":
+            if self.hour_requests_left is not None:
+                if self.hour_requests_left <= 0:
+                    return web.Response(status=503, text="Service Unavailable")
+                self.hour_requests_left -= 1
+            low = _local(params["hour_start__gte"]) if "hour_start__gte" in params else None
+            high = _local(params["hour_start__lte"]) if "hour_start__lte" in params else None
+            rows = [
+                r
+                for r in self.hours
+                if (low is None or r["hour_start"] >= low)
+                and (high is None or r["hour_start"] <= high)
+            ]
+            rows.sort(
+                key=lambda r: r["hour_start"], reverse=params.get("ordering") == "-hour_start"
+            )
+            return self._page(request, rows, params, self._hour_json)
+        if path == "statistics/day":
+            rows = [
+                r
+                for r in self.days
+                if params.get("day__gte", "0000") <= r["day"] <= params.get("day__lte", "9999")
+            ]
+            rows.sort(key=lambda r: r["day"], reverse=params.get("ordering") == "-day")
+            return self._page(request, rows, params)
+        return web.Response(status=404, text="<h1>Not Found</h1>", content_type="text/html")
+
+    @staticmethod
+    def _hour_json(row: dict[str, Any]) -> dict[str, Any]:
+        return {**row, "hour_start": row["hour_start"].astimezone(AMSTERDAM).isoformat()}
+
+    def _page(
+        self,
+        request: web.Request,
+        rows: list[dict[str, Any]],
+        params: dict[str, str],
+        render: Callable[[dict[str, Any]], dict[str, Any]] = dict,
+    ) -> web.Response:
+        """One page; filters are naive local times (``Y-m-d H:M:S``) read in the server's zone."""
+        limit = int(params.get("limit", 25))
+        offset = int(params.get("offset", 0))
+        count = len(rows)
+        if self.empty_from_offset is not None and offset >= self.empty_from_offset:
+            rows = []
+
+        def link(at: int) -> str:
+            return str(request.url.update_query({"limit": limit, "offset": at}))
+
+        return web.json_response(
+            {
+                "count": count,
+                "next": link(offset + limit) if offset + limit < count else None,
+                "previous": link(max(0, offset - limit)) if offset > 0 else None,
+                "results": [render(row) for row in rows[offset : offset + limit]],
+            }
+        )
+
+
+def _local(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=AMSTERDAM).astimezone(UTC)
+
+
+async def start_server(server: FakeDsmrReader) -> web.AppRunner:
+    app = web.Application()
+    app.router.add_get("/api/v2/{tail:.*}", server.handle)
+    app.router.add_get("/{tail:.*}", _web_page)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    server.url = f"http://127.0.0.1:{port}"
+    return runner
+
+
+async def _web_page(request: web.Request) -> web.Response:
+    """DSMR-reader's web interface: HTML, as a URL with a path would reach."""
+    return web.Response(text="<html>DSMR-reader</html>", content_type="text/html")
