@@ -178,3 +178,21 @@ def test_quality_scale_lists_every_rule_with_a_status() -> None:
         if status != "done":
             assert isinstance(value, dict), rule
             assert value.get("comment"), f"{rule}: say why it is not done"
+
+
+def test_readme_carries_every_provider_guide() -> None:
+    """README.md includes docs/<provider>.md (rebuild with scripts/build_readme.py)."""
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "build_readme.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout
+    readme = (ROOT / "README.md").read_text()
+    for key in REGISTRY.providers:
+        assert (ROOT / "docs" / f"{key}.md").is_file(), f"{key} has no user guide"
+    assert "scripts/test" in readme

@@ -1,0 +1,45 @@
+"""Put each provider's user guide (docs/<provider>.md) into README.md between the markers.
+
+The guides stay the single source; run this after editing one (a test checks README is current).
+    python scripts/build_readme.py [--check]
+"""
+
+from pathlib import Path
+import sys
+
+ROOT = Path(__file__).resolve().parent.parent
+ORDER = ("dsmr", "dsmr_reader", "octopus", "enedis", "caruna", "korto")
+START, END = "<!-- provider sections -->", "<!-- end provider sections -->"
+
+
+def demote(text: str) -> str:
+    """Guides start at level 2; inside README's "Sources" section they sit one level lower."""
+    return "\n".join("#" + line if line.startswith("#") else line for line in text.splitlines())
+
+
+def build(readme: str) -> str:
+    guides = [
+        demote((ROOT / "docs" / f"{key}.md").read_text().strip())
+        for key in ORDER
+        if (ROOT / "docs" / f"{key}.md").is_file()
+    ]
+    head, _, rest = readme.partition(START)
+    _, _, tail = rest.partition(END)
+    return f"{head}{START}\n\n" + "\n\n".join(guides) + f"\n\n{END}{tail}"
+
+
+def main() -> int:
+    path = ROOT / "README.md"
+    current = path.read_text()
+    wanted = build(current)
+    if "--check" in sys.argv:
+        if current != wanted:
+            print("README.md is out of date: run python scripts/build_readme.py")
+            return 1
+        return 0
+    path.write_text(wanted)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
