@@ -106,3 +106,25 @@ async def day_changes(
     from .gateway import PARIS
 
     return {moment.astimezone(PARIS).date(): value for moment, value in got.items()}
+
+
+async def follow_plan(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, entry: MockConfigEntry, total: timedelta
+) -> None:
+    """Let time pass by jumping to each planned step (fast for simulated days and weeks).
+
+    Time moves to the moment the entry's own timer is due and the timer fires as Home Assistant
+    would fire it; the test never runs a step itself.
+    """
+    end = datetime.now(UTC) + total
+    while True:
+        planned = entry.runtime_data.coordinator.plan.next_run
+        now = datetime.now(UTC)
+        target = min(end, max(planned or now, now) + timedelta(seconds=31))
+        if target <= now:
+            break
+        freezer.move_to(target)
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+        if target >= end:
+            break

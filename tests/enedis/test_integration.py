@@ -73,9 +73,8 @@ async def test_setup_backfills_daily_then_load_curve_without_double_counting(
         hass, "consumption", local_midnight(date(2026, 5, 19)), local_midnight(date(2026, 5, 20))
     )
     assert old_day == {local_midnight(date(2026, 5, 19)): 24.0}
-    # No off-peak hours configured: everything measured by the curve is peak.
-    peak = await day_changes(hass, "consumption_peak", date(2026, 5, 20), date(2026, 6, 9))
-    assert set(peak.values()) == {24.0}
+    # No off-peak hours configured: no split statistics that would only repeat the total.
+    assert await day_changes(hass, "consumption_peak", date(2026, 5, 20), date(2026, 6, 9)) == {}
     assert await changes(hass, "cost", START - timedelta(days=30), START) == {}
 
     state = hass.states.get(entity_id(hass, "yesterday_consumption"))
@@ -166,9 +165,7 @@ async def test_options_change_recomputes_without_a_request(
     sent = len(gateway.requests)
     total_before = await sums(hass, "consumption")
     june9 = local_midnight(date(2026, 6, 9))
-    assert await changes(hass, "consumption_offpeak", june9, june9 + timedelta(days=1)) == {
-        june9 + timedelta(hours=h): 0.0 for h in range(24)
-    }
+    assert await changes(hass, "consumption_offpeak", june9, june9 + timedelta(days=1)) == {}
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["step_id"] == "init"
     result = await hass.config_entries.options.async_configure(

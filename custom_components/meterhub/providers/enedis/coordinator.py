@@ -1,5 +1,10 @@
 """The Enedis coordinator: runs one planned step at a time, keeps the raw data, feeds statistics.
 
+Why the load-curve backfill is imported only once it is complete: it walks back in time, and every
+older hour added shifts the running total of every later hour, which Home Assistant rewrites row
+by row. Fifty weekly imports of a year would rewrite the year fifty times; one import writes it
+once. Meanwhile the daily totals already stand in for those days, so nothing is missing.
+
 It has no update interval. A timer (see :class:`EnedisRuntime`) fires at the plan's next step; the
 step's requests, the merged readings, the plan and the request times are saved in the entry's store,
 so a restart or a reload (after an options change) resumes where it was without a request.
@@ -30,7 +35,12 @@ from ...api.enedis import (
     IntervalValue,
     MaxPowerValue,
 )
-from ...api.errors import ApiRateLimitError, MeterHubApiError
+from ...api.errors import (
+    ApiConnectionError,
+    ApiRateLimitError,
+    ApiResponseError,
+    MeterHubApiError,
+)
 from ...const import DOMAIN, LOGGER
 from ...coordinator import MeterHubCoordinator
 from ...statistics import ENERGY_KWH, StatisticSeries, async_import_series
@@ -119,6 +129,8 @@ class EnedisCoordinator(MeterHubCoordinator[EnedisData]):
         self.production = Ledger()
         self.max_power: dict[date, MaxPowerValue] = {}
         self.sent: list[datetime] = []
+        #: Days the load-curve backfill filled in, imported in one go once it is complete.
+        self.deferred: tuple[set[date], set[date]] = (set(), set())
         self.step_due = False
         self._fingerprint = ""
 
@@ -149,6 +161,10 @@ class EnedisCoordinator(MeterHubCoordinator[EnedisData]):
         ]
         self.budget.remember(self.sent)
         self._fingerprint = raw.get("fingerprint", "")
+        self.deferred = (
+            _dates(raw.get("deferred_consumption")),
+            _dates(raw.get("deferred_production")),
+        )
         if self._fingerprint != self._options_fingerprint():
             await self._async_import(self.consumption.days, self.production.days)
             self._fingerprint = self._options_fingerprint()
@@ -172,6 +188,8 @@ class EnedisCoordinator(MeterHubCoordinator[EnedisData]):
                 },
                 "sent": [moment.isoformat() for moment in self.sent],
                 "fingerprint": self._fingerprint,
+                "deferred_consumption": sorted(day.isoformat() for day in self.deferred[0]),
+                "deferred_production": sorted(day.isoformat() for day in self.deferred[1]),
             }
         )
 
@@ -218,7 +236,7 @@ class EnedisCoordinator(MeterHubCoordinator[EnedisData]):
             plan.next_run = room
             await self._async_save()
             return
-        first = not plan.backfill_planned
+        first = not plan.newest_week_done
         today = paris_day(now)
         plan.plan_backfill(today)
         sent_before = self.client.requests
@@ -229,7 +247,7 @@ class EnedisCoordinator(MeterHubCoordinator[EnedisData]):
             if first or plan.recent_due(now, self._yesterday_done(now)):
                 await self._async_recent(now, changed)
             elif plan.curve_todo:
-                await self._async_chunk(plan.curve_todo[0], today, changed)
+                await self._async_chunk(plan.curve_todo[0], today, self.deferred)
         except MeterHubApiError as err:
             retry_after = err.retry_after if isinstance(err, ApiRateLimitError) else None
             plan.schedule_failure(now, retry_after)
@@ -240,6 +258,10 @@ class EnedisCoordinator(MeterHubCoordinator[EnedisData]):
             count = self.client.requests - sent_before
             self.budget.record(now, count)
             self.sent.extend([now] * count)
+            if not plan.curve_todo and (self.deferred[0] or self.deferred[1]):
+                changed[0].update(self.deferred[0])
+                changed[1].update(self.deferred[1])
+                self.deferred = (set(), set())
             await self._async_import(*changed)
             await self._async_save()
 
@@ -293,10 +315,14 @@ class EnedisCoordinator(MeterHubCoordinator[EnedisData]):
         try:
             for value in await self.client.max_power(start, today):
                 self.max_power[value.day] = value
-        except EnedisNoDataError, EnedisDateRangeError:
-            pass
+        except ApiRateLimitError:
+            raise
+        except ApiConnectionError, ApiResponseError:
+            # Only a sensor depends on it: not worth failing the step (and re-asking the rest).
+            LOGGER.debug("Enedis: maximum power not available this time")
         if not self._yesterday_done(now) and now.astimezone(PARIS).time() >= MORNING:
             self.plan.note_attempt(yesterday, now)
+        self.plan.newest_week_done = True
 
     async def _async_chunk(
         self, start: date, today: date, changed: tuple[set[date], set[date]]
@@ -340,17 +366,18 @@ class EnedisCoordinator(MeterHubCoordinator[EnedisData]):
         """Write the hours of the given days into every statistic (whole days, see ledger.py)."""
         hours = project(self.consumption, consumption_days, self.tariff)
         series = self.series
-        pairs = [
-            (series.consumption, hours.total),
-            (series.peak, hours.peak),
-            (series.offpeak, hours.offpeak),
-        ]
+        # Without off-peak windows the split would repeat the total: no peak/off-peak series.
+        split = bool(self.tariff.windows)
+        pairs = [(series.consumption, hours.total)]
+        if split:
+            pairs += [(series.peak, hours.peak), (series.offpeak, hours.offpeak)]
         if self.tariff.priced:
-            pairs += [
-                (series.cost, hours.cost),
-                (series.cost_peak, hours.cost_peak),
-                (series.cost_offpeak, hours.cost_offpeak),
-            ]
+            pairs.append((series.cost, hours.cost))
+            if split:
+                pairs += [
+                    (series.cost_peak, hours.cost_peak),
+                    (series.cost_offpeak, hours.cost_offpeak),
+                ]
         if self.production_enabled:
             pairs.append(
                 (series.production, project(self.production, production_days, self.tariff).total)
@@ -377,6 +404,17 @@ class EnedisCoordinator(MeterHubCoordinator[EnedisData]):
 def _days(start: date, end: date) -> list[date]:
     """Every day in [start, end)."""
     return [start + timedelta(days=n) for n in range((end - start).days)]
+
+
+def _dates(raw: Any) -> set[date]:
+    """Stored ISO dates; unreadable entries are dropped."""
+    days: set[date] = set()
+    for text in raw if isinstance(raw, list) else []:
+        try:
+            days.add(date.fromisoformat(text))
+        except TypeError, ValueError:
+            continue
+    return days
 
 
 def _max_power_from_json(raw: Any) -> dict[date, MaxPowerValue]:

@@ -63,6 +63,8 @@ class PlanState:
     #: Start days of the 7-day load-curve chunks still to fetch, newest first.
     curve_todo: list[date] = field(default_factory=list)
     backfill_planned: bool = False
+    #: Whether the newest week was fetched once (the first steps do it whatever the hour).
+    newest_week_done: bool = False
     attempt_day: date | None = None
     attempts: int = 0
     last_attempt: datetime | None = None
@@ -159,6 +161,7 @@ class PlanState:
             "daily_depth": self.daily_depth,
             "curve_todo": [day.isoformat() for day in self.curve_todo],
             "backfill_planned": self.backfill_planned,
+            "newest_week_done": self.newest_week_done,
             "attempt_day": self.attempt_day.isoformat() if self.attempt_day else None,
             "attempts": self.attempts,
             "last_attempt": self.last_attempt.isoformat() if self.last_attempt else None,
@@ -176,6 +179,7 @@ class PlanState:
                 daily_depth=int(raw.get("daily_depth", DAILY_BACKFILL_DAYS)),
                 curve_todo=[date.fromisoformat(day) for day in raw.get("curve_todo", [])],
                 backfill_planned=bool(raw.get("backfill_planned")),
+                newest_week_done=bool(raw.get("newest_week_done")),
                 attempt_day=date.fromisoformat(raw["attempt_day"])
                 if raw.get("attempt_day")
                 else None,
