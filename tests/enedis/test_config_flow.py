@@ -9,6 +9,8 @@ import pytest
 
 from custom_components.meterhub.const import DOMAIN
 from custom_components.meterhub.diagnostics import async_get_config_entry_diagnostics
+from custom_components.meterhub.providers.enedis.coordinator import BUDGET
+from custom_components.meterhub.providers.enedis.planner import BUDGET_PER_12H
 from homeassistant import config_entries
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
@@ -155,3 +157,19 @@ async def test_diagnostics_hide_token_and_prm(
     ]
     assert ours  # the failed step was logged...
     assert not [line for line in ours if PRM in line or TOKEN in line]  # ...without identifiers
+
+
+async def test_form_refuses_to_send_past_the_budget(
+    hass: HomeAssistant, gateway: FakeGateway, freezer: FrozenDateTimeFactory
+) -> None:
+    freezer.move_to(NOW)
+    flow_id = await open_form(hass)
+    for _ in range(3):
+        result = await hass.config_entries.flow.async_configure(
+            flow_id, {"token": "wrong", "prm": PRM}
+        )
+        assert result["errors"] == {"base": "invalid_auth"}
+    hass.data[BUDGET].record(NOW, BUDGET_PER_12H - 3)
+    result = await hass.config_entries.flow.async_configure(flow_id, {"token": TOKEN, "prm": PRM})
+    assert result["errors"] == {"base": "rate_limited"}
+    assert len(gateway.requests) == 3

@@ -13,6 +13,7 @@ import math
 from freezegun.api import FrozenDateTimeFactory
 import pytest
 
+from custom_components.meterhub.const import DOMAIN
 from custom_components.meterhub.providers.enedis.coordinator import BUDGET
 from custom_components.meterhub.providers.enedis.planner import (
     BUDGET_PER_12H,
@@ -20,9 +21,10 @@ from custom_components.meterhub.providers.enedis.planner import (
     RequestBudget,
 )
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 
 from .conftest import add_entry, advance, changes, day_changes, follow_plan
-from .gateway import PARIS, FakeGateway, Request, local_midnight
+from .gateway import PARIS, PRM, FakeGateway, Request, local_midnight
 
 
 @pytest.fixture(autouse=True)
@@ -82,6 +84,13 @@ async def test_simulated_week_with_production_stays_far_below_the_ban(
     used = await day_changes(hass, "consumption", date(2026, 4, 1), date(2026, 6, 16))
     assert len(used) == 76
     assert set(used.values()) == {24.0}
+    produced = er.async_get(hass).async_get_entity_id(
+        "sensor", DOMAIN, f"enedis_{PRM}_yesterday_production"
+    )
+    assert produced is not None
+    state = hass.states.get(produced)
+    assert state is not None
+    assert float(state.state) == round(gateway.day_wh(date(2026, 6, 16), production=True) / 1000, 3)
     made = await day_changes(hass, "production", date(2026, 5, 13), date(2026, 6, 16))
     assert {round(v, 1) for v in made.values()} == {
         round(gateway.day_wh(date(2026, 6, 1), production=True) / 1000, 1)

@@ -14,12 +14,12 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.util import dt as dt_util
 
-from ...api.enedis import MAX_CURVE_DAYS, EnedisClient, valid_prm
+from ...api.enedis import MAX_CURVE_DAYS, EnedisClient, EnedisRateLimitError, valid_prm
 from ...const import PROVIDER_ENEDIS
 from ...entity import meter_device
 from ...sensor import MeterHubSensor
 from ..base import FormError, Provider, ProviderRuntime, Validated
-from .coordinator import EnedisCoordinator, EnedisData
+from .coordinator import BUDGET, EnedisCoordinator, EnedisData
 from .options import (
     CONF_PRM,
     CONF_PRODUCTION,
@@ -28,7 +28,7 @@ from .options import (
     tariff_from,
     validate_options,
 )
-from .planner import FIRST_RUN_DELAY, paris_day
+from .planner import FIRST_RUN_DELAY, RequestBudget, paris_day
 from .sensors import CONSUMPTION_SENSORS, PRODUCTION_SENSORS
 
 if TYPE_CHECKING:
@@ -116,9 +116,17 @@ class EnedisProvider(Provider):
         token = str(data.get(CONF_TOKEN, "")).strip()
         if not token:
             raise FormError(CONF_TOKEN, "invalid_auth")
+        now = dt_util.utcnow()
+        budget = hass.data.setdefault(BUDGET, RequestBudget())
+        if budget.room_at(now, 1) > now:
+            # Someone retrying the form in a loop must not get the address banned either.
+            raise EnedisRateLimitError("request budget reached")
         client = EnedisClient(async_get_clientsession(hass), token, prm)
-        today = paris_day(dt_util.utcnow())
-        await client.load_curve("consumption", today - timedelta(days=MAX_CURVE_DAYS), today)
+        today = paris_day(now)
+        try:
+            await client.load_curve("consumption", today - timedelta(days=MAX_CURVE_DAYS), today)
+        finally:
+            budget.record(now, client.requests)
         return Validated(
             title=f"Linky …{prm[-4:]}", unique_id=prm, data={CONF_TOKEN: token, CONF_PRM: prm}
         )

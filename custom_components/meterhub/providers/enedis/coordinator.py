@@ -364,7 +364,10 @@ class EnedisCoordinator(MeterHubCoordinator[EnedisData]):
         self, consumption_days: Iterable[date], production_days: Iterable[date]
     ) -> None:
         """Write the hours of the given days into every statistic (whole days, see ledger.py)."""
-        hours = project(self.consumption, consumption_days, self.tariff)
+        # A year of half hours takes about half a second to project: keep it off the event loop.
+        hours = await self.hass.async_add_executor_job(
+            project, self.consumption, set(consumption_days), self.tariff
+        )
         series = self.series
         # Without off-peak windows the split would repeat the total: no peak/off-peak series.
         split = bool(self.tariff.windows)
@@ -379,9 +382,10 @@ class EnedisCoordinator(MeterHubCoordinator[EnedisData]):
                     (series.cost_offpeak, hours.cost_offpeak),
                 ]
         if self.production_enabled:
-            pairs.append(
-                (series.production, project(self.production, production_days, self.tariff).total)
+            produced = await self.hass.async_add_executor_job(
+                project, self.production, set(production_days), self.tariff
             )
+            pairs.append((series.production, produced.total))
         for statistic, values in pairs:
             if values:
                 await async_import_series(self.hass, statistic, values)
