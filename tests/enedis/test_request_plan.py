@@ -212,6 +212,10 @@ def test_budget_postpones_until_old_requests_age_out() -> None:
     assert budget.room_at(t0 + timedelta(hours=1), 5) == t0 + timedelta(hours=1)
     assert budget.room_at(t0 + timedelta(hours=1), 7) == t0 + timedelta(hours=12, seconds=1)
     assert budget.used(t0 + timedelta(hours=12, seconds=1)) == 0
+    # An entry telling again what it sent (a reload) replaces its share, never adds it twice.
+    budget.remember("entry", [t0, t0])
+    budget.remember("entry", [t0, t0])
+    assert budget.used(t0) == 2  # the older ones aged out above
 
 
 async def test_shared_budget_postpones_a_step(

@@ -124,6 +124,7 @@ class EnedisCoordinator(MeterHubCoordinator[EnedisData]):
             hass, STORE_VERSION, f"{DOMAIN}.enedis.{entry.entry_id}"
         )
         self.budget = hass.data.setdefault(BUDGET, RequestBudget())
+        self._entry_id = entry.entry_id
         self.plan = PlanState()
         self.consumption = Ledger()
         self.production = Ledger()
@@ -159,7 +160,7 @@ class EnedisCoordinator(MeterHubCoordinator[EnedisData]):
             for text in raw.get("sent", [])
             if isinstance(text, str) and (moment := datetime.fromisoformat(text)) > now - WINDOW
         ]
-        self.budget.remember(self.sent)
+        self.budget.remember(self._entry_id, self.sent)
         self._fingerprint = raw.get("fingerprint", "")
         self.deferred = (
             _dates(raw.get("deferred_consumption")),
@@ -256,7 +257,7 @@ class EnedisCoordinator(MeterHubCoordinator[EnedisData]):
             plan.schedule(now, self._yesterday_done(now))
         finally:
             count = self.client.requests - sent_before
-            self.budget.record(now, count)
+            self.budget.record(now, count, self._entry_id)
             self.sent.extend([now] * count)
             if not plan.curve_todo and (self.deferred[0] or self.deferred[1]):
                 changed[0].update(self.deferred[0])

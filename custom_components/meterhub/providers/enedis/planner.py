@@ -17,7 +17,6 @@ window and postpones a step that could reach :data:`BUDGET_PER_12H`.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -196,34 +195,38 @@ def _moment(text: Any) -> datetime | None:
 
 
 class RequestBudget:
-    """Requests sent to the gateway in the last 12 hours, shared by every Enedis entry."""
+    """Requests sent to the gateway in the last 12 hours, shared by every Enedis entry.
+
+    Kept per source (an entry id, or ``"form"``) so that an entry reloading and telling again
+    what it sent before a restart replaces its share instead of counting it twice.
+    """
 
     def __init__(self, limit: int = BUDGET_PER_12H) -> None:
         """Start empty; entries add what they remember from before a restart."""
         self.limit = limit
-        self._sent: deque[datetime] = deque()
+        self._sent: dict[str, list[datetime]] = {}
 
-    def _trim(self, now: datetime) -> None:
-        while self._sent and self._sent[0] <= now - WINDOW:
-            self._sent.popleft()
+    def _recent(self, now: datetime) -> list[datetime]:
+        for source, moments in self._sent.items():
+            self._sent[source] = [moment for moment in moments if moment > now - WINDOW]
+        return sorted(moment for moments in self._sent.values() for moment in moments)
 
-    def remember(self, moments: Iterable[datetime]) -> None:
-        """Add requests made before a restart."""
-        self._sent = deque(sorted([*self._sent, *moments]))
+    def remember(self, source: str, moments: Iterable[datetime]) -> None:
+        """Set what ``source`` sent (its stored request times, after a restart or reload)."""
+        self._sent[source] = sorted(moments)
 
-    def record(self, now: datetime, count: int = 1) -> None:
-        """Count ``count`` requests sent at ``now``."""
-        self._sent.extend([now] * count)
+    def record(self, now: datetime, count: int = 1, source: str = "form") -> None:
+        """Count ``count`` requests that ``source`` sent at ``now``."""
+        self._sent.setdefault(source, []).extend([now] * count)
 
     def used(self, now: datetime) -> int:
         """Requests sent in the 12 hours before ``now``."""
-        self._trim(now)
-        return len(self._sent)
+        return len(self._recent(now))
 
     def room_at(self, now: datetime, needed: int) -> datetime:
         """The earliest moment ``needed`` more requests stay under the limit."""
-        self._trim(now)
-        excess = len(self._sent) + needed - self.limit
+        sent = self._recent(now)
+        excess = len(sent) + needed - self.limit
         if excess <= 0:
             return now
-        return self._sent[excess - 1] + WINDOW + timedelta(seconds=1)
+        return sent[excess - 1] + WINDOW + timedelta(seconds=1)
