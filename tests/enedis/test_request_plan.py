@@ -70,7 +70,7 @@ async def test_simulated_week_with_production_stays_far_below_the_ban(
     assert len(requests) <= 90
     # Steady state (after the backfill): one attempt a day, after 08:00 Paris.
     backfill_end = max(
-        r.at for r in requests if r.kind == "consumption_load_curve" and r.end <= date(2026, 6, 3)
+        r.at for r in requests if r.kind.endswith("load_curve") and r.end <= date(2026, 6, 3)
     )
     steady = [r for r in requests if r.at > backfill_end]
     by_day = Counter(r.at.astimezone(PARIS).date() for r in steady)
@@ -234,3 +234,34 @@ async def test_shared_budget_postpones_a_step(
     await follow_plan(hass, freezer, entry, timedelta(hours=10))
     assert gateway.requests[0].at >= start + timedelta(hours=11)
     assert budget.used(datetime.now(UTC)) == len(gateway.requests)
+
+
+async def test_production_enabled_later_gets_its_history(
+    hass: HomeAssistant, gateway: FakeGateway, freezer: FrozenDateTimeFactory
+) -> None:
+    freezer.move_to(datetime(2026, 6, 10, 7, 0, tzinfo=UTC))
+    gateway.curve_from = date(2026, 5, 27)
+    gateway.production_watts = sun
+    entry = await add_entry(hass)
+    await advance(hass, freezer, timedelta(hours=2))
+    assert not [r for r in gateway.requests if "production" in r.kind]
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"fetch_production": True}
+    )
+    await hass.async_block_till_done()
+    await follow_plan(hass, freezer, entry, timedelta(hours=3))
+    production = [(r.kind, r.start, r.end) for r in gateway.requests if "production" in r.kind]
+    assert production == [
+        ("daily_production", date(2025, 6, 10), date(2026, 6, 10)),
+        ("production_load_curve", date(2026, 6, 3), date(2026, 6, 10)),
+        ("production_load_curve", date(2026, 5, 27), date(2026, 6, 3)),
+        ("production_load_curve", date(2026, 5, 20), date(2026, 5, 27)),  # 404: done
+    ]
+    per_day = round(gateway.day_wh(date(2026, 6, 1), production=True) / 1000, 3)
+    made = await day_changes(hass, "production", date(2026, 5, 1), date(2026, 6, 9))
+    assert len(made) == 40
+    assert {round(value, 3) for value in made.values()} == {per_day}
+    june5 = local_midnight(date(2026, 6, 5))
+    hours = await changes(hass, "production", june5, june5 + timedelta(days=1))
+    assert len(hours) == 24  # from the load curve, not a midnight placeholder

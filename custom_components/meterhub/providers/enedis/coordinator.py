@@ -46,6 +46,7 @@ from ...coordinator import MeterHubCoordinator
 from ...statistics import ENERGY_KWH, StatisticSeries, async_import_series
 from .ledger import DaySummary, Ledger, project, summarize
 from .planner import (
+    BACKFILL_GAP,
     DAILY_BACKFILL_DAYS,
     MORNING,
     WINDOW,
@@ -161,6 +162,11 @@ class EnedisCoordinator(MeterHubCoordinator[EnedisData]):
             if isinstance(text, str) and (moment := datetime.fromisoformat(text)) > now - WINDOW
         ]
         self.budget.remember(self._entry_id, self.sent)
+        self.plan.plan_production(paris_day(now), self.production_enabled)
+        if self.plan.production_daily_due and self.plan.backfill_planned:
+            # Production was just enabled: start on its history soon, not tomorrow morning.
+            soon = now + BACKFILL_GAP
+            self.plan.next_run = min(self.plan.next_run or soon, soon)
         self._fingerprint = raw.get("fingerprint", "")
         self.deferred = (
             _dates(raw.get("deferred_consumption")),
@@ -215,7 +221,7 @@ class EnedisCoordinator(MeterHubCoordinator[EnedisData]):
             max_power=self.max_power.get(newest) if newest else None,
             last_data_day=newest,
             subscription_per_day=self.tariff.subscription_per_day,
-            curve_weeks_left=len(self.plan.curve_todo),
+            curve_weeks_left=len(self.plan.curve_todo) + len(self.plan.production_todo),
         )
 
     def _yesterday_done(self, now: datetime) -> bool:
@@ -240,15 +246,20 @@ class EnedisCoordinator(MeterHubCoordinator[EnedisData]):
         first = not plan.newest_week_done
         today = paris_day(now)
         plan.plan_backfill(today)
+        plan.plan_production(today, self.production_enabled)
         sent_before = self.client.requests
         changed: tuple[set[date], set[date]] = (set(), set())
         try:
             if plan.daily_depth:
                 await self._async_daily_backfill(today, changed)
+            if plan.production_daily_due:
+                await self._async_production_daily_backfill(today, changed)
             if first or plan.recent_due(now, self._yesterday_done(now)):
                 await self._async_recent(now, changed)
             elif plan.curve_todo:
                 await self._async_chunk(plan.curve_todo[0], today, self.deferred)
+            elif plan.production_todo:
+                await self._async_production_chunk(plan.production_todo[0], today, self.deferred)
         except MeterHubApiError as err:
             retry_after = err.retry_after if isinstance(err, ApiRateLimitError) else None
             plan.schedule_failure(now, retry_after)
@@ -259,7 +270,7 @@ class EnedisCoordinator(MeterHubCoordinator[EnedisData]):
             count = self.client.requests - sent_before
             self.budget.record(now, count, self._entry_id)
             self.sent.extend([now] * count)
-            if not plan.curve_todo and (self.deferred[0] or self.deferred[1]):
+            if not (plan.curve_todo or plan.production_todo) and any(self.deferred):
                 changed[0].update(self.deferred[0])
                 changed[1].update(self.deferred[1])
                 self.deferred = (set(), set())
@@ -288,6 +299,30 @@ class EnedisCoordinator(MeterHubCoordinator[EnedisData]):
                 values = []
             changed[index].update(self._ledger(direction).add_daily(values))
         self.plan.daily_depth = 0
+        if self.production_enabled:
+            self.plan.production_daily_due = False
+
+    async def _async_production_daily_backfill(
+        self, today: date, changed: tuple[set[date], set[date]]
+    ) -> None:
+        """A year of daily production, once production is enabled after the first backfill."""
+        start = today - timedelta(days=DAILY_BACKFILL_DAYS)
+        values = await self._async_daily("production", start, today)
+        changed[1].update(self.production.add_daily(values))
+        self.plan.production_daily_due = False
+
+    async def _async_production_chunk(
+        self, start: date, today: date, changed: tuple[set[date], set[date]]
+    ) -> None:
+        """One older week of production load curve; nothing there ends that backfill."""
+        end = min(start + timedelta(days=MAX_CURVE_DAYS), today)
+        try:
+            points = await self.client.load_curve("production", start, end)
+        except EnedisNoDataError, EnedisDateRangeError:
+            self.plan.production_todo = [day for day in self.plan.production_todo if day > start]
+            return
+        changed[1].update(self.production.add_curve(points))
+        self.plan.production_todo = [day for day in self.plan.production_todo if day != start]
 
     async def _async_recent(self, now: datetime, changed: tuple[set[date], set[date]]) -> None:
         """The newest days: from the oldest incomplete day of the last week up to yesterday."""
@@ -310,6 +345,8 @@ class EnedisCoordinator(MeterHubCoordinator[EnedisData]):
             ledger = self._ledger(direction)
             points = await self._async_curve(direction, start, today, missing_ok=True)
             changed[index].update(ledger.add_curve(points))
+            if direction == "production":  # weeks this call covered need no backfill call
+                self.plan.production_todo = [d for d in self.plan.production_todo if d < start]
             if any(not ledger.curve_complete(day) for day in _days(daily_from, today)):
                 values = await self._async_daily(direction, daily_from, today)
                 changed[index].update(ledger.add_daily(values))
@@ -341,6 +378,7 @@ class EnedisCoordinator(MeterHubCoordinator[EnedisData]):
             produced = await self._async_curve("production", start, end, missing_ok=True)
             changed[1].update(self.production.add_curve(produced))
         self.plan.curve_todo = [day for day in self.plan.curve_todo if day != start]
+        self.plan.production_todo = [day for day in self.plan.production_todo if day != start]
 
     async def _async_curve(
         self, direction: Direction, start: date, end: date, *, missing_ok: bool

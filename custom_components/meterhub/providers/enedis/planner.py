@@ -64,6 +64,11 @@ class PlanState:
     backfill_planned: bool = False
     #: Whether the newest week was fetched once (the first steps do it whatever the hour).
     newest_week_done: bool = False
+    #: Production history, planned when production gets enabled (usually after setup, in the
+    #: options): a year of daily totals, then its load curve a week at a time.
+    production_planned: bool = False
+    production_daily_due: bool = False
+    production_todo: list[date] = field(default_factory=list)
     attempt_day: date | None = None
     attempts: int = 0
     last_attempt: datetime | None = None
@@ -85,13 +90,23 @@ class PlanState:
         if self.backfill_planned:
             return
         self.backfill_planned = True
-        oldest = today - timedelta(days=CURVE_BACKFILL_DAYS)
-        start = today - timedelta(days=2 * MAX_CURVE_DAYS)
-        chunks: list[date] = []
-        while start + timedelta(days=MAX_CURVE_DAYS) > oldest:
-            chunks.append(max(start, oldest))
-            start -= timedelta(days=MAX_CURVE_DAYS)
-        self.curve_todo = chunks
+        self.curve_todo = _weeks(today - timedelta(days=MAX_CURVE_DAYS), today)
+
+    def plan_production(self, today: date, enabled: bool) -> None:
+        """Queue production history once when it gets enabled; forget the plan when disabled."""
+        if not enabled:
+            self.production_planned = self.production_daily_due = False
+            self.production_todo = []
+        elif not self.production_planned:
+            self.production_planned = self.production_daily_due = True
+            self.production_todo = _weeks(today, today)
+
+    @property
+    def backfilling(self) -> bool:
+        """Whether history is still being fetched (a step every 30 minutes)."""
+        return bool(
+            self.daily_depth or self.curve_todo or self.production_todo or self.production_daily_due
+        )
 
     def add_gap(self, first: date, end: date) -> None:
         """Queue the weeks of a gap [first, end) (Home Assistant was off for a while)."""
@@ -137,7 +152,7 @@ class PlanState:
             )
             recent = tomorrow_morning if retry > at_paris(today, LAST_ATTEMPT_OF_DAY) else retry
         candidates = [recent]
-        if self.daily_depth or self.curve_todo:
+        if self.backfilling:
             candidates.append(now + BACKFILL_GAP)
         self.next_run = min(candidates)
         return self.next_run
@@ -161,6 +176,9 @@ class PlanState:
             "curve_todo": [day.isoformat() for day in self.curve_todo],
             "backfill_planned": self.backfill_planned,
             "newest_week_done": self.newest_week_done,
+            "production_planned": self.production_planned,
+            "production_daily_due": self.production_daily_due,
+            "production_todo": [day.isoformat() for day in self.production_todo],
             "attempt_day": self.attempt_day.isoformat() if self.attempt_day else None,
             "attempts": self.attempts,
             "last_attempt": self.last_attempt.isoformat() if self.last_attempt else None,
@@ -179,6 +197,9 @@ class PlanState:
                 curve_todo=[date.fromisoformat(day) for day in raw.get("curve_todo", [])],
                 backfill_planned=bool(raw.get("backfill_planned")),
                 newest_week_done=bool(raw.get("newest_week_done")),
+                production_planned=bool(raw.get("production_planned")),
+                production_daily_due=bool(raw.get("production_daily_due")),
+                production_todo=[date.fromisoformat(d) for d in raw.get("production_todo", [])],
                 attempt_day=date.fromisoformat(raw["attempt_day"])
                 if raw.get("attempt_day")
                 else None,
@@ -188,6 +209,17 @@ class PlanState:
             )
         except TypeError, ValueError, KeyError:
             return cls()
+
+
+def _weeks(end: date, today: date) -> list[date]:
+    """Start days of the 7-day chunks before ``end``, newest first, back to a year before today."""
+    oldest = today - timedelta(days=CURVE_BACKFILL_DAYS)
+    start = end - timedelta(days=MAX_CURVE_DAYS)
+    chunks: list[date] = []
+    while start + timedelta(days=MAX_CURVE_DAYS) > oldest:
+        chunks.append(max(start, oldest))
+        start -= timedelta(days=MAX_CURVE_DAYS)
+    return chunks
 
 
 def _moment(text: Any) -> datetime | None:
