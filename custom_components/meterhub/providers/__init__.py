@@ -5,8 +5,9 @@ from __future__ import annotations
 from .base import ProviderRegistry
 from .caruna import CarunaProvider
 from .dsmr_reader import DsmrReaderProvider
+from .enedis import EnedisProvider
 from .korto import KortoProvider
 
 REGISTRY = ProviderRegistry()
-for provider in (DsmrReaderProvider(), CarunaProvider(), KortoProvider()):
+for provider in (DsmrReaderProvider(), EnedisProvider(), CarunaProvider(), KortoProvider()):
     REGISTRY.register(provider)

@@ -1,0 +1,477 @@
+"""The Enedis coordinator: runs one planned step at a time, keeps the raw data, feeds statistics.
+
+Why the load-curve backfill is imported only once it is complete: it walks back in time, and every
+older hour added shifts the running total of every later hour, which Home Assistant rewrites row
+by row. Fifty weekly imports of a year would rewrite the year fifty times; one import writes it
+once. Meanwhile the daily totals already stand in for those days, so nothing is missing.
+
+It has no update interval. A timer (see :class:`EnedisRuntime`) fires at the plan's next step; the
+step's requests, the merged readings, the plan and the request times are saved in the entry's store,
+so a restart or a reload (after an options change) resumes where it was without a request.
+Statistics are always re-derived from the stored readings for the days that changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+import json
+from typing import TYPE_CHECKING, Any, Final
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+from homeassistant.util.hass_dict import HassKey
+
+from ...api.enedis import (
+    MAX_CURVE_DAYS,
+    PARIS,
+    DailyValue,
+    Direction,
+    EnedisClient,
+    EnedisDateRangeError,
+    EnedisNoDataError,
+    IntervalValue,
+    MaxPowerValue,
+)
+from ...api.errors import (
+    ApiConnectionError,
+    ApiRateLimitError,
+    ApiResponseError,
+    MeterHubApiError,
+)
+from ...const import DOMAIN, LOGGER
+from ...coordinator import MeterHubCoordinator
+from ...statistics import ENERGY_KWH, StatisticSeries, async_import_series
+from .ledger import DaySummary, Ledger, project, summarize
+from .planner import (
+    BACKFILL_GAP,
+    DAILY_BACKFILL_DAYS,
+    MORNING,
+    WINDOW,
+    PlanState,
+    RequestBudget,
+    paris_day,
+)
+from .tariff import Tariff, format_windows
+
+if TYPE_CHECKING:
+    from homeassistant.config_entries import ConfigEntry
+
+STORE_VERSION: Final = 1
+#: Bump when the projection rules change: every stored day is then re-imported once.
+PROJECTION_VERSION: Final = 1
+KEEP_DAYS: Final = 400
+#: Requests the largest step can make (first run: daily backfill + newest week, with production).
+MAX_STEP_REQUESTS: Final = 7
+CURRENCY: Final = "EUR"
+
+BUDGET: HassKey[RequestBudget] = HassKey(f"{DOMAIN}_enedis_budget")
+
+
+@dataclass(frozen=True, kw_only=True)
+class EnedisData:
+    """What the sensors show: the newest complete day and the plan's progress."""
+
+    consumption: DaySummary | None
+    production: DaySummary | None
+    max_power: MaxPowerValue | None
+    last_data_day: date | None
+    subscription_per_day: float
+    curve_weeks_left: int
+
+
+class EnedisSeries:
+    """The statistics of one usage point (ids ``meterhub:enedis_<prm>_<quantity>``)."""
+
+    def __init__(self, prm: str) -> None:
+        """Name every series once."""
+
+        def series(quantity: str, name: str, unit: str = ENERGY_KWH) -> StatisticSeries:
+            return StatisticSeries(
+                provider="enedis", meter=prm, quantity=quantity, name=name, unit=unit
+            )
+
+        self.consumption = series("consumption", "Linky consumption")
+        self.peak = series("consumption_peak", "Linky consumption peak hours")
+        self.offpeak = series("consumption_offpeak", "Linky consumption off-peak hours")
+        self.cost = series("cost", "Linky cost", CURRENCY)
+        self.cost_peak = series("cost_peak", "Linky cost peak hours", CURRENCY)
+        self.cost_offpeak = series("cost_offpeak", "Linky cost off-peak hours", CURRENCY)
+        self.production = series("production", "Linky production")
+
+
+def entry_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    """Where an entry keeps its readings and plan, so a restart neither refetches nor bursts."""
+    return Store(hass, STORE_VERSION, f"{DOMAIN}.enedis.{entry_id}")
+
+
+class EnedisCoordinator(MeterHubCoordinator[EnedisData]):
+    """Executes the request plan for one usage point."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry[Any],
+        client: EnedisClient,
+        *,
+        prm: str,
+        tariff: Tariff,
+        production: bool,
+    ) -> None:
+        """Nothing is read or sent until :meth:`async_load` and the first step."""
+        super().__init__(hass, entry, name="Enedis Linky", update_interval=None)
+        self.client = client
+        self.tariff = tariff
+        self.production_enabled = production
+        self.series = EnedisSeries(prm)
+        self.store = entry_store(hass, entry.entry_id)
+        self.budget = hass.data.setdefault(BUDGET, RequestBudget())
+        self._entry_id = entry.entry_id
+        self.plan = PlanState()
+        self.consumption = Ledger()
+        self.production = Ledger()
+        self.max_power: dict[date, MaxPowerValue] = {}
+        self.sent: list[datetime] = []
+        #: Days the load-curve backfill filled in, imported in one go once it is complete.
+        self.deferred: tuple[set[date], set[date]] = (set(), set())
+        self.step_due = False
+        self._fingerprint = ""
+
+    def _options_fingerprint(self) -> str:
+        """What the statistics depend on besides the readings."""
+        return json.dumps(
+            [
+                PROJECTION_VERSION,
+                format_windows(self.tariff.windows),
+                self.tariff.price_peak,
+                self.tariff.price_offpeak,
+                self.production_enabled,
+            ]
+        )
+
+    async def async_load(self) -> None:
+        """Read the store; re-import every stored day if the options changed since last time."""
+        raw = await self.store.async_load() or {}
+        self.plan = PlanState.from_json(raw.get("plan"))
+        self.consumption = Ledger.from_json(raw.get("consumption"))
+        self.production = Ledger.from_json(raw.get("production"))
+        self.max_power = _max_power_from_json(raw.get("max_power"))
+        now = dt_util.utcnow()
+        self.sent = [
+            moment
+            for text in raw.get("sent", [])
+            if isinstance(text, str) and (moment := datetime.fromisoformat(text)) > now - WINDOW
+        ]
+        self.budget.remember(self._entry_id, self.sent)
+        self.plan.plan_production(paris_day(now), self.production_enabled)
+        if self.plan.production_daily_due and self.plan.backfill_planned:
+            # Production was just enabled: start on its history soon, not tomorrow morning.
+            soon = now + BACKFILL_GAP
+            self.plan.next_run = min(self.plan.next_run or soon, soon)
+        self._fingerprint = raw.get("fingerprint", "")
+        self.deferred = (
+            _dates(raw.get("deferred_consumption")),
+            _dates(raw.get("deferred_production")),
+        )
+        if self._fingerprint != self._options_fingerprint():
+            await self._async_import(self.consumption.days, self.production.days)
+            self._fingerprint = self._options_fingerprint()
+            await self._async_save()
+
+    async def _async_save(self) -> None:
+        now = dt_util.utcnow()
+        oldest = paris_day(now) - timedelta(days=KEEP_DAYS)
+        self.consumption.prune(oldest)
+        self.production.prune(oldest)
+        self.max_power = {day: value for day, value in self.max_power.items() if day >= oldest}
+        self.sent = [moment for moment in self.sent if moment > now - WINDOW]
+        await self.store.async_save(
+            {
+                "plan": self.plan.as_json(),
+                "consumption": self.consumption.as_json(),
+                "production": self.production.as_json(),
+                "max_power": {
+                    day.isoformat(): [value.va, value.at.isoformat() if value.at else None]
+                    for day, value in sorted(self.max_power.items())
+                },
+                "sent": [moment.isoformat() for moment in self.sent],
+                "fingerprint": self._fingerprint,
+                "deferred_consumption": sorted(day.isoformat() for day in self.deferred[0]),
+                "deferred_production": sorted(day.isoformat() for day in self.deferred[1]),
+            }
+        )
+
+    async def _async_fetch(self) -> EnedisData:
+        """Run a step if the timer asked for one; always return the summary of the stored data."""
+        if self.step_due:
+            self.step_due = False
+            await self._async_step(dt_util.utcnow())
+        return self._summary()
+
+    def _summary(self) -> EnedisData:
+        newest = max(
+            (day for day in self.consumption.days if self.consumption.final(day)), default=None
+        )
+        consumption = summarize(self.consumption, newest, self.tariff) if newest else None
+        production = None
+        if self.production_enabled and newest is not None:
+            production = summarize(self.production, newest, self.tariff)
+        return EnedisData(
+            consumption=consumption,
+            production=production,
+            max_power=self.max_power.get(newest) if newest else None,
+            last_data_day=newest,
+            subscription_per_day=self.tariff.subscription_per_day,
+            curve_weeks_left=len(self.plan.curve_todo) + len(self.plan.production_todo),
+        )
+
+    def _yesterday_done(self, now: datetime) -> bool:
+        """Whether yesterday is in: its load curve, or its total for a meter without a curve."""
+        yesterday = paris_day(now) - timedelta(days=1)
+        if self.consumption.curve_complete(yesterday):
+            return True
+        week = _days(yesterday - timedelta(days=MAX_CURVE_DAYS), yesterday)
+        if any(self.consumption.has_curve(day) for day in week):
+            return False  # this meter has a load curve: wait for yesterday's
+        return self.consumption.final(yesterday)
+
+    async def _async_step(self, now: datetime) -> None:
+        """One planned step: the daily backfill, the newest days, or one older week."""
+        plan = self.plan
+        room = self.budget.room_at(now, MAX_STEP_REQUESTS)
+        if room > now:
+            LOGGER.info("Enedis: request budget reached, next step postponed to %s", room)
+            plan.next_run = room
+            await self._async_save()
+            return
+        first = not plan.newest_week_done
+        today = paris_day(now)
+        plan.plan_backfill(today)
+        plan.plan_production(today, self.production_enabled)
+        sent_before = self.client.requests
+        changed: tuple[set[date], set[date]] = (set(), set())
+        try:
+            if plan.daily_depth:
+                await self._async_daily_backfill(today, changed)
+            if plan.production_daily_due:
+                await self._async_production_daily_backfill(today, changed)
+            if first or plan.recent_due(now, self._yesterday_done(now)):
+                await self._async_recent(now, changed)
+            elif plan.curve_todo:
+                await self._async_chunk(plan.curve_todo[0], today, self.deferred)
+            elif plan.production_todo:
+                await self._async_production_chunk(plan.production_todo[0], today, self.deferred)
+        except MeterHubApiError as err:
+            retry_after = err.retry_after if isinstance(err, ApiRateLimitError) else None
+            plan.schedule_failure(now, retry_after)
+            raise
+        else:
+            plan.schedule(now, self._yesterday_done(now))
+        finally:
+            count = self.client.requests - sent_before
+            self.budget.record(now, count, self._entry_id)
+            self.sent.extend([now] * count)
+            if not (plan.curve_todo or plan.production_todo) and any(self.deferred):
+                changed[0].update(self.deferred[0])
+                changed[1].update(self.deferred[1])
+                self.deferred = (set(), set())
+            await self._async_import(*changed)
+            await self._async_save()
+
+    async def _async_daily_backfill(
+        self, today: date, changed: tuple[set[date], set[date]]
+    ) -> None:
+        """A year of daily totals in one call (halving the depth if Enedis refuses the dates)."""
+        start = today - timedelta(days=self.plan.daily_depth)
+        directions: list[Direction] = ["consumption"]
+        if self.production_enabled:
+            directions.append("production")
+        for index, direction in enumerate(directions):
+            try:
+                values = await self.client.daily(direction, start, today)
+            except EnedisDateRangeError:
+                if index == 0:
+                    self.plan.daily_depth //= 2
+                    if self.plan.daily_depth < MAX_CURVE_DAYS:
+                        self.plan.daily_depth = 0
+                    return
+                values = []
+            except EnedisNoDataError:
+                values = []
+            changed[index].update(self._ledger(direction).add_daily(values))
+        self.plan.daily_depth = 0
+        if self.production_enabled:
+            self.plan.production_daily_due = False
+
+    async def _async_production_daily_backfill(
+        self, today: date, changed: tuple[set[date], set[date]]
+    ) -> None:
+        """A year of daily production, once production is enabled after the first backfill."""
+        start = today - timedelta(days=DAILY_BACKFILL_DAYS)
+        values = await self._async_daily("production", start, today)
+        changed[1].update(self.production.add_daily(values))
+        self.plan.production_daily_due = False
+
+    async def _async_production_chunk(
+        self, start: date, today: date, changed: tuple[set[date], set[date]]
+    ) -> None:
+        """One older week of production load curve; nothing there ends that backfill."""
+        end = min(start + timedelta(days=MAX_CURVE_DAYS), today)
+        try:
+            points = await self.client.load_curve("production", start, end)
+        except EnedisNoDataError, EnedisDateRangeError:
+            self.plan.production_todo = [day for day in self.plan.production_todo if day > start]
+            return
+        changed[1].update(self.production.add_curve(points))
+        self.plan.production_todo = [day for day in self.plan.production_todo if day != start]
+
+    async def _async_recent(self, now: datetime, changed: tuple[set[date], set[date]]) -> None:
+        """The newest days: from the oldest incomplete day of the last week up to yesterday."""
+        today = paris_day(now)
+        yesterday = today - timedelta(days=1)
+        window = today - timedelta(days=MAX_CURVE_DAYS)
+        days = _days(window, today)
+        missing = [day for day in days if not self.consumption.curve_complete(day)]
+        start = missing[0] if missing else yesterday
+        newest = self.consumption.newest_day()
+        daily_from = start
+        if newest is not None and newest + timedelta(days=1) < window:
+            # Home Assistant was off for more than a week: queue the weeks in between.
+            self.plan.add_gap(newest + timedelta(days=1), window)
+            daily_from = max(newest + timedelta(days=1), today - timedelta(DAILY_BACKFILL_DAYS))
+        directions: list[Direction] = ["consumption"]
+        if self.production_enabled:
+            directions.append("production")
+        for index, direction in enumerate(directions):
+            ledger = self._ledger(direction)
+            points = await self._async_curve(direction, start, today, missing_ok=True)
+            changed[index].update(ledger.add_curve(points))
+            if direction == "production":  # weeks this call covered need no backfill call
+                self.plan.production_todo = [d for d in self.plan.production_todo if d < start]
+            if any(not ledger.curve_complete(day) for day in _days(daily_from, today)):
+                values = await self._async_daily(direction, daily_from, today)
+                changed[index].update(ledger.add_daily(values))
+        try:
+            for value in await self.client.max_power(start, today):
+                self.max_power[value.day] = value
+        except ApiRateLimitError:
+            raise
+        except ApiConnectionError, ApiResponseError:
+            # Only a sensor depends on it: not worth failing the step (and re-asking the rest).
+            LOGGER.debug("Enedis: maximum power not available this time")
+        if not self._yesterday_done(now) and now.astimezone(PARIS).time() >= MORNING:
+            self.plan.note_attempt(yesterday, now)
+        self.plan.newest_week_done = True
+
+    async def _async_chunk(
+        self, start: date, today: date, changed: tuple[set[date], set[date]]
+    ) -> None:
+        """One older week of load curve; Enedis having nothing there ends the backfill."""
+        end = min(start + timedelta(days=MAX_CURVE_DAYS), today)
+        try:
+            points = await self.client.load_curve("consumption", start, end)
+        except EnedisNoDataError, EnedisDateRangeError:
+            LOGGER.debug("Enedis: no load curve before %s, backfill complete", end)
+            self.plan.drop_older(end)
+            return
+        changed[0].update(self.consumption.add_curve(points))
+        if self.production_enabled:
+            produced = await self._async_curve("production", start, end, missing_ok=True)
+            changed[1].update(self.production.add_curve(produced))
+        self.plan.curve_todo = [day for day in self.plan.curve_todo if day != start]
+        self.plan.production_todo = [day for day in self.plan.production_todo if day != start]
+
+    async def _async_curve(
+        self, direction: Direction, start: date, end: date, *, missing_ok: bool
+    ) -> list[IntervalValue]:
+        try:
+            return await self.client.load_curve(direction, start, end)
+        except EnedisNoDataError, EnedisDateRangeError:
+            if not missing_ok:
+                raise
+            return []
+
+    async def _async_daily(self, direction: Direction, start: date, end: date) -> list[DailyValue]:
+        try:
+            return await self.client.daily(direction, start, end)
+        except EnedisNoDataError, EnedisDateRangeError:
+            return []
+
+    def _ledger(self, direction: Direction) -> Ledger:
+        return self.consumption if direction == "consumption" else self.production
+
+    async def _async_import(
+        self, consumption_days: Iterable[date], production_days: Iterable[date]
+    ) -> None:
+        """Write the hours of the given days into every statistic (whole days, see ledger.py)."""
+        # A year of half hours takes about half a second to project: keep it off the event loop.
+        hours = await self.hass.async_add_executor_job(
+            project, self.consumption, set(consumption_days), self.tariff
+        )
+        series = self.series
+        # Without off-peak windows the split would repeat the total: no peak/off-peak series.
+        split = bool(self.tariff.windows)
+        pairs = [(series.consumption, hours.total)]
+        if split:
+            pairs += [(series.peak, hours.peak), (series.offpeak, hours.offpeak)]
+        if self.tariff.priced:
+            pairs.append((series.cost, hours.cost))
+            if split:
+                pairs += [
+                    (series.cost_peak, hours.cost_peak),
+                    (series.cost_offpeak, hours.cost_offpeak),
+                ]
+        if self.production_enabled:
+            produced = await self.hass.async_add_executor_job(
+                project, self.production, set(production_days), self.tariff
+            )
+            pairs.append((series.production, produced.total))
+        for statistic, values in pairs:
+            if values:
+                await async_import_series(self.hass, statistic, values)
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Plan and data coverage, for a maintainer (no identifiers)."""
+        now = dt_util.utcnow()
+        return {
+            "plan": self.plan.as_json(),
+            "requests_last_12h_this_entry": len([m for m in self.sent if m > now - WINDOW]),
+            "requests_last_12h_all_entries": self.budget.used(now),
+            "days_with_load_curve": sum(1 for d in self.consumption.days.values() if d.curve),
+            "days_with_daily_total": sum(
+                1 for d in self.consumption.days.values() if d.daily_wh is not None
+            ),
+            "production_days": len(self.production.days),
+        }
+
+
+def _days(start: date, end: date) -> list[date]:
+    """Every day in [start, end)."""
+    return [start + timedelta(days=n) for n in range((end - start).days)]
+
+
+def _dates(raw: Any) -> set[date]:
+    """Stored ISO dates; unreadable entries are dropped."""
+    days: set[date] = set()
+    for text in raw if isinstance(raw, list) else []:
+        try:
+            days.add(date.fromisoformat(text))
+        except TypeError, ValueError:
+            continue
+    return days
+
+
+def _max_power_from_json(raw: Any) -> dict[date, MaxPowerValue]:
+    result: dict[date, MaxPowerValue] = {}
+    if not isinstance(raw, dict):
+        return result
+    for key, value in raw.items():
+        try:
+            day = date.fromisoformat(key)
+            at = datetime.fromisoformat(value[1]).astimezone(UTC) if value[1] else None
+            result[day] = MaxPowerValue(day=day, va=float(value[0]), at=at)
+        except TypeError, ValueError, IndexError:
+            continue
+    return result

@@ -1,0 +1,267 @@
+"""The request plan against the stand-in gateway: a simulated week, restarts, retries, bad dates.
+
+The gateway bans an address at 100 requests in 12 hours; these tests count every request.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+import itertools
+import math
+
+from freezegun.api import FrozenDateTimeFactory
+import pytest
+
+from custom_components.meterhub.const import DOMAIN
+from custom_components.meterhub.providers.enedis.coordinator import BUDGET
+from custom_components.meterhub.providers.enedis.planner import (
+    BUDGET_PER_12H,
+    PlanState,
+    RequestBudget,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+
+from .conftest import add_entry, advance, changes, day_changes, follow_plan
+from .gateway import PARIS, PRM, FakeGateway, Request, local_midnight
+
+
+@pytest.fixture(autouse=True)
+async def paris(hass: HomeAssistant) -> None:
+    await hass.config.async_set_time_zone("Europe/Paris")
+
+
+def sun(start: datetime) -> float:
+    """Solar production: a sine between 06:00 and 20:00 Paris."""
+    local = start.astimezone(PARIS)
+    hour = local.hour + local.minute / 60
+    return max(0.0, 3000 * math.sin(math.pi * (hour - 6) / 14)) if 6 <= hour <= 20 else 0.0
+
+
+def steps(requests: list[Request]) -> list[datetime]:
+    """The moments a step ran (requests of one step share the frozen time)."""
+    return sorted({request.at for request in requests})
+
+
+async def test_simulated_week_with_production_stays_far_below_the_ban(
+    hass: HomeAssistant, gateway: FakeGateway, freezer: FrozenDateTimeFactory
+) -> None:
+    start = datetime(2026, 6, 10, 3, 0, tzinfo=UTC)  # 05:00 Paris, before the data is out
+    freezer.move_to(start)
+    gateway.curve_from = date(2026, 5, 13)
+    gateway.daily_from = date(2026, 4, 1)
+    gateway.production_watts = sun
+    entry = await add_entry(hass, {"fetch_production": True})
+    await advance(hass, freezer, timedelta(hours=2))
+    # A restart in the middle of the backfill resumes the plan: no burst.
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    await follow_plan(hass, freezer, entry, timedelta(days=7) - timedelta(hours=2))
+
+    requests = gateway.requests
+    moments = steps(requests)
+    gaps = [later - earlier for earlier, later in itertools.pairwise(moments)]
+    assert min(gaps) >= timedelta(minutes=30)
+    per_step = Counter(request.at for request in requests)
+    assert max(per_step.values()) <= 7
+    worst = gateway.max_in_window()
+    assert worst <= 60
+    assert len(requests) <= 90
+    # Steady state (after the backfill): one attempt a day, after 08:00 Paris.
+    backfill_end = max(
+        r.at for r in requests if r.kind.endswith("load_curve") and r.end <= date(2026, 6, 3)
+    )
+    steady = [r for r in requests if r.at > backfill_end]
+    by_day = Counter(r.at.astimezone(PARIS).date() for r in steady)
+    assert set(by_day.values()) <= {3}  # curves of both directions + max power
+    assert all(r.at.astimezone(PARIS).hour == 8 for r in steady)
+    print(
+        f"\nweek: {len(requests)} requests, {len(moments)} steps, worst 12 h: {worst}, "
+        f"steady state: {sorted(by_day.values())} per day"
+    )
+    # Nothing counted twice: every Paris day holds exactly what the house used and produced.
+    used = await day_changes(hass, "consumption", date(2026, 4, 1), date(2026, 6, 16))
+    assert len(used) == 76
+    assert set(used.values()) == {24.0}
+    produced = er.async_get(hass).async_get_entity_id(
+        "sensor", DOMAIN, f"enedis_{PRM}_yesterday_production"
+    )
+    assert produced is not None
+    state = hass.states.get(produced)
+    assert state is not None
+    assert float(state.state) == round(gateway.day_wh(date(2026, 6, 16), production=True) / 1000, 3)
+    made = await day_changes(hass, "production", date(2026, 5, 13), date(2026, 6, 16))
+    assert {round(v, 1) for v in made.values()} == {
+        round(gateway.day_wh(date(2026, 6, 1), production=True) / 1000, 1)
+    }
+
+
+async def test_late_day_gets_one_retry_then_waits_for_the_next_morning(
+    hass: HomeAssistant, gateway: FakeGateway, freezer: FrozenDateTimeFactory
+) -> None:
+    freezer.move_to(datetime(2026, 6, 10, 5, 0, tzinfo=UTC))
+    gateway.curve_from = date(2026, 6, 1)
+    await add_entry(hass)
+    await advance(hass, freezer, timedelta(hours=4))
+    gateway.requests.clear()
+    gateway.publish_lag = timedelta(hours=20)  # June 10's curve only on June 12 at 04:00
+    await advance(hass, freezer, timedelta(days=1, hours=23), step=timedelta(minutes=15))
+    attempts = [
+        r.at.astimezone(PARIS) for r in gateway.requests if r.kind == "consumption_load_curve"
+    ]
+    # June 11: 08:xx, a retry in the afternoon; June 12: 08:xx finds it.
+    assert [(a.day, a.hour >= 14) for a in attempts] == [(11, False), (11, True), (12, False)]
+    assert all(a.hour >= 8 for a in attempts)
+    assert attempts[1] - attempts[0] >= timedelta(hours=4)
+    assert len(gateway.requests) <= 9
+    june10 = local_midnight(date(2026, 6, 10))
+    hours = await changes(hass, "consumption", june10, june10 + timedelta(days=1))
+    assert list(hours.values()) == [1.0] * 24  # the curve replaced the placeholder
+
+
+async def test_home_assistant_off_for_two_weeks_fills_the_gap(
+    hass: HomeAssistant, gateway: FakeGateway, freezer: FrozenDateTimeFactory
+) -> None:
+    freezer.move_to(datetime(2026, 6, 10, 7, 0, tzinfo=UTC))
+    gateway.curve_from = date(2026, 6, 1)
+    entry = await add_entry(hass)
+    await advance(hass, freezer, timedelta(hours=2))
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    freezer.move_to(datetime(2026, 6, 25, 7, 0, tzinfo=UTC))
+    gateway.requests.clear()
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await advance(hass, freezer, timedelta(hours=3))
+    curve = [(r.start, r.end) for r in gateway.requests if r.kind == "consumption_load_curve"]
+    # The newest week first, then the 8 days in between (June 10-17) in two calls.
+    assert curve == [
+        (date(2026, 6, 18), date(2026, 6, 25)),
+        (date(2026, 6, 11), date(2026, 6, 18)),
+        (date(2026, 6, 10), date(2026, 6, 17)),
+    ]
+    used = await day_changes(hass, "consumption", date(2026, 6, 1), date(2026, 6, 24))
+    assert set(used.values()) == {24.0}
+    assert len(used) == 24
+
+
+async def test_too_old_dates_shorten_the_daily_backfill(
+    hass: HomeAssistant, gateway: FakeGateway, freezer: FrozenDateTimeFactory
+) -> None:
+    freezer.move_to(datetime(2026, 6, 10, 7, 0, tzinfo=UTC))
+    gateway.curve_from = date(2026, 6, 3)
+    gateway.daily_from = date(2025, 1, 1)
+    original = gateway.handle
+
+    async def refuse_a_year(method, url, data):  # type: ignore[no-untyped-def]
+        if url.path.endswith("daily_consumption") and url.query["start"] < "2025-09-01":
+            gateway.requests.append(
+                Request(datetime.now(UTC), "daily_consumption", date.min, date.min, {})
+            )
+            return gateway.respond(url, 400, {"status": 400, "error": "start_too_old"})
+        return await original(method, url, data)
+
+    gateway.mocker.clear_requests()
+    gateway.mocker.get(__import__("re").compile("^https://conso"), side_effect=refuse_a_year)
+    await add_entry(hass)
+    await advance(hass, freezer, timedelta(hours=1, minutes=10))
+    daily = [r for r in gateway.requests if r.kind == "daily_consumption"]
+    assert len(daily) == 2  # 365 days refused, then 182 days
+    assert daily[1].start == date(2025, 12, 10)
+    used = await day_changes(hass, "consumption", date(2025, 12, 10), date(2026, 6, 9))
+    assert len(used) == 182
+    assert used.pop(date(2026, 3, 29)) == 23.0  # the spring DST day has 23 hours
+    assert set(used.values()) == {24.0}
+
+
+def test_plan_times_and_backoff() -> None:
+    plan = PlanState()
+    fixed = lambda low, high: low  # noqa: E731
+    now = datetime(2026, 6, 10, 4, 0, tzinfo=UTC)  # 06:00 Paris
+    plan.plan_backfill(date(2026, 6, 10))
+    # A year in 7-day calls: 52 calls besides the newest week (fetched on the first step).
+    assert len(plan.curve_todo) == 52
+    assert (plan.curve_todo[0], plan.curve_todo[-1]) == (date(2026, 5, 27), date(2025, 6, 10))
+    assert plan.schedule(now, yesterday_done=False, rng=fixed) == now + timedelta(minutes=30)
+    plan.curve_todo = []
+    plan.daily_depth = 0
+    assert plan.schedule(now, yesterday_done=False, rng=fixed) == datetime(
+        2026, 6, 10, 6, 5, tzinfo=UTC
+    )
+    assert plan.schedule(now, yesterday_done=True, rng=fixed) == datetime(
+        2026, 6, 11, 6, 5, tzinfo=UTC
+    )
+    plan.note_attempt(date(2026, 6, 9), datetime(2026, 6, 10, 6, 5, tzinfo=UTC))
+    assert plan.schedule(now, yesterday_done=False, rng=fixed) == datetime(
+        2026, 6, 10, 12, 0, tzinfo=UTC
+    )
+    plan.note_attempt(date(2026, 6, 9), datetime(2026, 6, 10, 12, 0, tzinfo=UTC))
+    assert plan.schedule(now, yesterday_done=False, rng=fixed) == datetime(
+        2026, 6, 11, 6, 5, tzinfo=UTC
+    )
+    waits = [plan.schedule_failure(now, rng=fixed) - now for _ in range(6)]
+    assert waits == [timedelta(hours=h) for h in (1, 2, 4, 8, 8, 8)]
+    assert plan.schedule_failure(now, retry_after=36000, rng=fixed) - now == timedelta(hours=10)
+    assert PlanState.from_json(plan.as_json()) == plan
+    assert PlanState.from_json({"next_run": 5}) == PlanState()
+
+
+def test_budget_postpones_until_old_requests_age_out() -> None:
+    budget = RequestBudget()
+    t0 = datetime(2026, 6, 10, tzinfo=UTC)
+    budget.record(t0, BUDGET_PER_12H - 5)
+    assert budget.room_at(t0 + timedelta(hours=1), 5) == t0 + timedelta(hours=1)
+    assert budget.room_at(t0 + timedelta(hours=1), 7) == t0 + timedelta(hours=12, seconds=1)
+    assert budget.used(t0 + timedelta(hours=12, seconds=1)) == 0
+    # An entry telling again what it sent (a reload) replaces its share, never adds it twice.
+    budget.remember("entry", [t0, t0])
+    budget.remember("entry", [t0, t0])
+    assert budget.used(t0) == 2  # the older ones aged out above
+
+
+async def test_shared_budget_postpones_a_step(
+    hass: HomeAssistant, gateway: FakeGateway, freezer: FrozenDateTimeFactory
+) -> None:
+    start = datetime(2026, 6, 10, 7, 0, tzinfo=UTC)
+    freezer.move_to(start)
+    gateway.curve_from = date(2026, 6, 3)
+    # Other Enedis entries on this address already sent 75 requests an hour ago.
+    hass.data[BUDGET] = budget = RequestBudget()
+    budget.record(start - timedelta(hours=1), 75)
+    entry = await add_entry(hass)
+    await advance(hass, freezer, timedelta(hours=2))
+    assert gateway.requests == []
+    assert entry.runtime_data.coordinator.plan.next_run == start + timedelta(hours=11, seconds=1)
+    await follow_plan(hass, freezer, entry, timedelta(hours=10))
+    assert gateway.requests[0].at >= start + timedelta(hours=11)
+    assert budget.used(datetime.now(UTC)) == len(gateway.requests)
+
+
+async def test_production_enabled_later_gets_its_history(
+    hass: HomeAssistant, gateway: FakeGateway, freezer: FrozenDateTimeFactory
+) -> None:
+    freezer.move_to(datetime(2026, 6, 10, 7, 0, tzinfo=UTC))
+    gateway.curve_from = date(2026, 5, 27)
+    gateway.production_watts = sun
+    entry = await add_entry(hass)
+    await advance(hass, freezer, timedelta(hours=2))
+    assert not [r for r in gateway.requests if "production" in r.kind]
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"fetch_production": True}
+    )
+    await hass.async_block_till_done()
+    await follow_plan(hass, freezer, entry, timedelta(hours=3))
+    production = [(r.kind, r.start, r.end) for r in gateway.requests if "production" in r.kind]
+    assert production == [
+        ("daily_production", date(2025, 6, 10), date(2026, 6, 10)),
+        ("production_load_curve", date(2026, 6, 3), date(2026, 6, 10)),
+        ("production_load_curve", date(2026, 5, 27), date(2026, 6, 3)),
+        ("production_load_curve", date(2026, 5, 20), date(2026, 5, 27)),  # 404: done
+    ]
+    per_day = round(gateway.day_wh(date(2026, 6, 1), production=True) / 1000, 3)
+    made = await day_changes(hass, "production", date(2026, 5, 1), date(2026, 6, 9))
+    assert len(made) == 40
+    assert {round(value, 3) for value in made.values()} == {per_day}
+    june5 = local_midnight(date(2026, 6, 5))
+    hours = await changes(hass, "production", june5, june5 + timedelta(days=1))
+    assert len(hours) == 24  # from the load curve, not a midnight placeholder
