@@ -3,5 +3,7 @@
 from __future__ import annotations
 
 from .base import ProviderRegistry
+from .octopus import OctopusProvider
 
 REGISTRY = ProviderRegistry()
+REGISTRY.register(OctopusProvider())
