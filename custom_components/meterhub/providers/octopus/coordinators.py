@@ -118,9 +118,10 @@ class OctopusRatesCoordinator(MeterHubCoordinator[dict[str, PriceBook]]):
                 self.hass, self._async_boundary, min(moments)
             )
 
-    async def _async_boundary(self, now: datetime) -> None:
+    async def _async_boundary(self, _scheduled: datetime) -> None:
         """A rate changed: rewrite the sensors, and fetch again if the known rates ran out."""
         self._unsub_timer = None
+        now = dt_util.utcnow()  # the timer may fire late (a suspended host)
         if self.data and any(
             book.tariffs and book.unit_rate(now) is None for book in self.data.values()
         ):
