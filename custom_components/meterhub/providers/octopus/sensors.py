@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
+from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.const import EntityCategory, UnitOfEnergy, UnitOfVolume
 from homeassistant.util import dt as dt_util
 
@@ -25,7 +25,6 @@ BALANCE = MeterHubSensorEntityDescription[float](
     key="balance",
     translation_key="balance",
     device_class=SensorDeviceClass.MONETARY,
-    state_class=SensorStateClass.TOTAL,
     native_unit_of_measurement=CURRENCY,
     suggested_display_precision=2,
     value_fn=lambda balance: round(balance, 2),
