@@ -40,7 +40,7 @@ from .conftest import (
     setup_entry,
     statistics,
 )
-from .server import LONDON, Failure, FakeOctopus, half_hours
+from .server import ACCOUNT, GOOD_KEY, LONDON, Failure, FakeOctopus, half_hours
 
 pytestmark = pytest.mark.usefixtures("london")
 
@@ -190,7 +190,10 @@ async def test_duplicates_missing_half_hours_and_late_data(
 
 
 async def test_backfill_resumes_after_server_errors(
-    hass: HomeAssistant, octopus: FakeOctopus, monkeypatch: pytest.MonkeyPatch
+    hass: HomeAssistant,
+    octopus: FakeOctopus,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     fill_standard(octopus)
     monkeypatch.setattr(history, "CHUNK", timedelta(days=2))
@@ -215,6 +218,14 @@ async def test_backfill_resumes_after_server_errors(
     close(await statistics(hass, f"{ELEC}_cost", DATA_FROM, DATA_TO), cost)
     volume, _ = expected_hours(lambda s: 0.1, lambda s: 0.0, lambda d: 0.0)
     close(await statistics(hass, f"{GAS}_volume", DATA_FROM, DATA_TO), volume)
+
+    # The failures were logged, without a key, account number, MPAN, MPRN or serial number.
+    ours = [r for r in caplog.records if r.name.startswith("custom_components.meterhub")]
+    assert any("Octopus history" in r.getMessage() for r in ours)
+    text = "\n".join(r.getMessage() + repr(r.exc_info) for r in ours)
+    for secret in (GOOD_KEY, ACCOUNT, MPAN, MPRN, SERIAL, GAS_SERIAL):
+        assert secret not in text
+        assert secret.lower() not in text
 
 
 async def test_unknown_product_and_meter_without_data(

@@ -264,7 +264,10 @@ class OctopusClient:
         except TimeoutError as err:
             raise OctopusConnectionError(f"timeout talking to Octopus ({kind})") from err
         except aiohttp.ClientError as err:
-            raise OctopusConnectionError(f"cannot reach Octopus ({kind}): {err}") from err
+            # the error's text can carry the URL, which holds meter identifiers: name its type only
+            raise OctopusConnectionError(
+                f"cannot reach Octopus ({kind}): {type(err).__name__}"
+            ) from err
         if status in (401, 403):
             raise OctopusAuthError(f"Octopus rejected the API key ({status})")
         if status == 429:
