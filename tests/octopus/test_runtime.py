@@ -14,6 +14,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.meterhub.const import DOMAIN
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
@@ -37,6 +38,7 @@ from .server import (
     ACCOUNT,
     GOOD_KEY,
     LONDON,
+    Failure,
     FakeOctopus,
     electricity_point,
     gas_point,
@@ -270,3 +272,23 @@ async def test_diagnostics_redacted(
     assert diagnostics["provider"]["requests"]["consumption"] == 3
     names = [c["name"] for c in diagnostics["coordinators"]]
     assert names == ["Octopus account", "Octopus balance", "Octopus prices", "Octopus history"]
+
+
+async def test_balance_rate_limit_and_prices_down_at_setup(
+    hass: HomeAssistant, octopus: FakeOctopus
+) -> None:
+    fill_standard(octopus)
+    octopus.graphql_errors = ["KT-CT-1199"]
+    octopus.failures.append(Failure("/products/", 503, times=100))
+    entry = await setup_entry(hass)
+    # the account could be read: the entry loads; what failed waits for its next poll
+    assert entry.state is ConfigEntryState.LOADED
+    assert state(hass, "sensor.octopus_energy_account_balance") == "unavailable"
+    assert state(hass, f"{ELEC}_current_unit_rate") == "unavailable"
+    assert not entry.runtime_data.balance.last_update_success
+    octopus.failures.clear()
+    await entry.runtime_data.balance.async_refresh()
+    await entry.runtime_data.rates.async_refresh()
+    await hass.async_block_till_done()
+    assert float(state(hass, "sensor.octopus_energy_account_balance")) == pytest.approx(12.34)
+    assert float(state(hass, f"{ELEC}_current_unit_rate")) == pytest.approx(0.21)
