@@ -205,6 +205,16 @@ def test_plan_times_and_backoff() -> None:
     assert PlanState.from_json({"next_run": 5}) == PlanState()
 
 
+def test_morning_attempt_never_comes_sooner_than_the_backfill_gap() -> None:
+    """At 07:55 Paris mid-backfill, the 08:05 attempt waits for the next step (08:25)."""
+    plan = PlanState()
+    plan.plan_backfill(date(2026, 6, 10))
+    now = datetime(2026, 6, 10, 5, 55, tzinfo=UTC)
+    assert plan.schedule(now, yesterday_done=False, rng=lambda low, high: low) == now + timedelta(
+        minutes=30
+    )
+
+
 def test_budget_postpones_until_old_requests_age_out() -> None:
     budget = RequestBudget()
     t0 = datetime(2026, 6, 10, tzinfo=UTC)

@@ -7,7 +7,14 @@ from .caruna import CarunaProvider
 from .dsmr_reader import DsmrReaderProvider
 from .enedis import EnedisProvider
 from .korto import KortoProvider
+from .octopus import OctopusProvider
 
 REGISTRY = ProviderRegistry()
-for provider in (DsmrReaderProvider(), EnedisProvider(), CarunaProvider(), KortoProvider()):
+for provider in (
+    DsmrReaderProvider(),
+    OctopusProvider(),
+    EnedisProvider(),
+    CarunaProvider(),
+    KortoProvider(),
+):
     REGISTRY.register(provider)

@@ -151,10 +151,9 @@ class PlanState:
                 self.last_attempt + RETRY_AFTER_ATTEMPT + timedelta(minutes=rng(0, 59)),
             )
             recent = tomorrow_morning if retry > at_paris(today, LAST_ATTEMPT_OF_DAY) else retry
-        candidates = [recent]
-        if self.backfilling:
-            candidates.append(now + BACKFILL_GAP)
-        self.next_run = min(candidates)
+        # While backfilling a step comes every BACKFILL_GAP, and nothing, not even the morning
+        # attempt at its random minute, comes sooner than that after the previous step.
+        self.next_run = now + BACKFILL_GAP if self.backfilling else recent
         return self.next_run
 
     def schedule_failure(

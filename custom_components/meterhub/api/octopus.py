@@ -1,0 +1,581 @@
+"""Async client for the Octopus Energy (UK) REST and GraphQL APIs.
+
+REST (account, consumption, tariffs) uses HTTP Basic auth with the API key as user name. GraphQL
+(the account balance) needs a Kraken token obtained with the same key; the token lasts about an
+hour, so it is cached and renewed a few minutes before it runs out rather than on every call.
+
+Every timestamp is parsed into an aware UTC ``datetime`` at the edge: the API mixes ``Z`` and
+``+01:00`` and only UTC arithmetic stays right across daylight-saving changes.
+No Home Assistant imports here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+import json
+import time
+from typing import Any, Final
+from urllib.parse import urljoin
+
+import aiohttp
+
+from .errors import ApiAuthError, ApiConnectionError, ApiRateLimitError, ApiResponseError
+
+DEFAULT_BASE_URL: Final = "https://api.octopus.energy/v1/"
+#: The consumption endpoint's largest page: two years of half hours take two requests.
+CONSUMPTION_PAGE_SIZE: Final = 25000
+#: The tariff endpoints' largest page (Agile: about a month per page).
+RATES_PAGE_SIZE: Final = 1500
+#: Renew the Kraken token this long before it expires.
+TOKEN_MARGIN: Final = timedelta(minutes=5)
+#: When the token's lifetime cannot be read from it, assume this (Octopus documents about 1 h).
+TOKEN_DEFAULT_LIFETIME: Final = timedelta(minutes=55)
+
+#: Kraken error codes that mean the key or token is not (or no longer) accepted.
+_AUTH_CODES: Final = frozenset({"KT-CT-1111", "KT-CT-1124", "KT-CT-1139", "KT-CT-1143"})
+_TOKEN_EXPIRED_CODES: Final = frozenset({"KT-CT-1124"})
+_RATE_LIMIT_CODE: Final = "KT-CT-1199"
+
+
+class OctopusError(ApiResponseError):
+    """Octopus answered with something this client cannot read."""
+
+
+class OctopusConnectionError(ApiConnectionError):
+    """Octopus could not be reached, timed out or had a server error."""
+
+
+class OctopusRateLimitError(ApiRateLimitError):
+    """Octopus asked us to slow down (HTTP 429 or GraphQL ``KT-CT-1199``)."""
+
+
+class OctopusAuthError(ApiAuthError):
+    """The API key was rejected (HTTP 401/403 or a Kraken authentication error)."""
+
+
+class OctopusAccountNotFoundError(OctopusError):
+    """The key works but the account number is unknown to it."""
+
+    error_key = "invalid_account"
+
+
+class OctopusNotFoundError(OctopusError):
+    """A resource (a product or tariff) does not exist."""
+
+
+class FuelType(StrEnum):
+    """Which kind of meter point."""
+
+    ELECTRICITY = "electricity"
+    GAS = "gas"
+
+
+def parse_time(text: str) -> datetime:
+    """An ISO timestamp with ``Z`` or an offset, as aware UTC."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except (TypeError, ValueError) as err:
+        raise OctopusError(f"unreadable timestamp {text!r}") from err
+    if moment.tzinfo is None:
+        raise OctopusError(f"timestamp without a time zone {text!r}")
+    return moment.astimezone(UTC)
+
+
+def _optional_time(value: Any) -> datetime | None:
+    return None if value in (None, "") else parse_time(str(value))
+
+
+def format_time(moment: datetime) -> str:
+    """A UTC timestamp the API accepts as a filter."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Agreement:
+    """A tariff in force on a meter point from ``valid_from`` until ``valid_to`` (None: open)."""
+
+    tariff_code: str
+    valid_from: datetime | None
+    valid_to: datetime | None
+
+    @property
+    def product_code(self) -> str:
+        """``E-1R-AGILE-24-10-01-C`` -> ``AGILE-24-10-01``: drop the fuel/rate prefix and region."""
+        parts = self.tariff_code.split("-")
+        if len(parts) < 4:
+            return self.tariff_code
+        return "-".join(parts[2:-1])
+
+    @property
+    def two_rate(self) -> bool:
+        """Economy 7 style tariffs (``E-2R-``) have day and night unit rates."""
+        return self.tariff_code.upper().startswith("E-2R-")
+
+    def covers(self, moment: datetime) -> bool:
+        """Whether the agreement is in force at ``moment``."""
+        if self.valid_from is not None and moment < self.valid_from:
+            return False
+        return self.valid_to is None or moment < self.valid_to
+
+    def overlaps(self, start: datetime, end: datetime) -> bool:
+        """Whether any part of [start, end) is under this agreement."""
+        if self.valid_from is not None and end <= self.valid_from:
+            return False
+        return self.valid_to is None or start < self.valid_to
+
+
+@dataclass(frozen=True, kw_only=True)
+class Meter:
+    """One physical meter on a point (a point may have several, e.g. after a replacement)."""
+
+    serial_number: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class MeterPoint:
+    """An electricity MPAN or gas MPRN with its meters and tariff agreements."""
+
+    fuel: FuelType
+    identifier: str
+    is_export: bool
+    meters: tuple[Meter, ...]
+    agreements: tuple[Agreement, ...]
+
+    def agreement_at(self, moment: datetime) -> Agreement | None:
+        """The agreement in force at ``moment`` (the newest one if they overlap)."""
+        found = [a for a in self.agreements if a.covers(moment)]
+        if not found:
+            return None
+        return max(found, key=lambda a: a.valid_from or datetime.min.replace(tzinfo=UTC))
+
+    def is_current(self, now: datetime) -> bool:
+        """A point is current while an agreement is open, runs past ``now`` or starts later."""
+        return any(a.valid_to is None or a.valid_to > now for a in self.agreements)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Property:
+    """A supply address; its points. Moved-out properties are kept with ``moved_out_at``."""
+
+    moved_out_at: datetime | None
+    points: tuple[MeterPoint, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Account:
+    """An account's properties."""
+
+    number: str
+    properties: tuple[Property, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Interval:
+    """A half hour's consumption (kWh, or m³ for SMETS2 gas)."""
+
+    start: datetime
+    end: datetime
+    consumption: float
+
+
+@dataclass(frozen=True, kw_only=True)
+class Rate:
+    """A unit rate or standing charge in pence (inc. VAT) over [valid_from, valid_to)."""
+
+    value_inc_vat: float
+    valid_from: datetime | None
+    valid_to: datetime | None
+    payment_method: str | None = None
+
+
+@dataclass
+class _Token:
+    value: str
+    expires: float
+    refresh_token: str | None = None
+    refresh_expires: float | None = None
+
+
+@dataclass
+class RequestCounter:
+    """How many HTTP requests a client made (for diagnostics and the benchmark)."""
+
+    total: int = 0
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+    def count(self, kind: str) -> None:
+        """Count one request of ``kind``."""
+        self.total += 1
+        self.by_kind[kind] = self.by_kind.get(kind, 0) + 1
+
+
+class OctopusClient:
+    """Talks to the Octopus REST and GraphQL APIs with an injected aiohttp session."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        api_key: str,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        request_timeout: float = 60.0,
+    ) -> None:
+        """Keep the session, key and base URL (tests point it at a local stand-in)."""
+        self._session = session
+        self._api_key = api_key
+        self._base_url = base_url if base_url.endswith("/") else f"{base_url}/"
+        self._timeout = request_timeout
+        self._token: _Token | None = None
+        self._token_lock = asyncio.Lock()
+        self.requests = RequestCounter()
+
+    # -- transport -------------------------------------------------------------------------
+
+    async def _request(
+        self,
+        kind: str,
+        url: str,
+        *,
+        method: str = "GET",
+        params: Mapping[str, str | int] | None = None,
+        json_body: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        basic_auth: bool = True,
+    ) -> Any:
+        """One request with a timeout; HTTP errors become the exception tree, JSON is returned."""
+        self.requests.count(kind)
+        all_headers = dict(headers or {})
+        if basic_auth:
+            all_headers["Authorization"] = aiohttp.encode_basic_auth(self._api_key, "")
+        try:
+            async with asyncio.timeout(self._timeout):
+                response = await self._session.request(
+                    method, url, params=params, json=json_body, headers=all_headers
+                )
+                async with response:
+                    status = response.status
+                    text = await response.text()
+                    retry_after = response.headers.get("Retry-After")
+        except TimeoutError as err:
+            raise OctopusConnectionError(f"timeout talking to Octopus ({kind})") from err
+        except aiohttp.ClientError as err:
+            # the error's text can carry the URL, which holds meter identifiers: name its type only
+            raise OctopusConnectionError(
+                f"cannot reach Octopus ({kind}): {type(err).__name__}"
+            ) from err
+        if status in (401, 403):
+            raise OctopusAuthError(f"Octopus rejected the API key ({status})")
+        if status == 429:
+            raise OctopusRateLimitError(retry_after=_seconds(retry_after))
+        if status == 404:
+            raise OctopusNotFoundError(f"Octopus has no such {kind}")
+        if status >= 500:
+            raise OctopusConnectionError(f"Octopus server error {status} ({kind})")
+        if status >= 400:
+            raise OctopusError(f"Octopus answered {status} ({kind})")
+        try:
+            return json.loads(text)
+        except ValueError as err:
+            raise OctopusError(f"Octopus answered something that is not JSON ({kind})") from err
+
+    async def _paged(
+        self, kind: str, path: str, params: Mapping[str, str | int]
+    ) -> list[dict[str, Any]]:
+        """Every result of a paged list, following ``next`` links."""
+        results: list[dict[str, Any]] = []
+        url: str | None = urljoin(self._base_url, path)
+        query: Mapping[str, str | int] | None = params
+        while url is not None:
+            page = await self._request(kind, url, params=query)
+            if not isinstance(page, dict) or not isinstance(page.get("results"), list):
+                raise OctopusError(f"unexpected {kind} page")
+            results.extend(r for r in page["results"] if isinstance(r, dict))
+            next_url = page.get("next")
+            url = next_url if isinstance(next_url, str) and next_url else None
+            query = None  # the next link carries the query
+        return results
+
+    # -- REST ------------------------------------------------------------------------------
+
+    async def async_get_account(self, account_number: str) -> Account:
+        """The account's properties, meter points, meters and agreements."""
+        try:
+            data = await self._request(
+                "account", urljoin(self._base_url, f"accounts/{account_number}/")
+            )
+        except OctopusNotFoundError as err:
+            raise OctopusAccountNotFoundError("unknown account number") from err
+        if not isinstance(data, dict):
+            raise OctopusError("unexpected account shape")
+        return _parse_account(account_number, data)
+
+    async def async_get_consumption(
+        self,
+        point: MeterPoint,
+        serial_number: str,
+        period_from: datetime,
+        period_to: datetime,
+        *,
+        page_size: int | None = None,
+    ) -> list[Interval]:
+        """Half-hour intervals in [period_from, period_to), oldest first, duplicates removed."""
+        kind = (
+            "electricity-meter-points" if point.fuel is FuelType.ELECTRICITY else "gas-meter-points"
+        )
+        rows = await self._paged(
+            "consumption",
+            f"{kind}/{point.identifier}/meters/{serial_number}/consumption/",
+            {
+                "period_from": format_time(period_from),
+                "period_to": format_time(period_to),
+                "page_size": page_size or CONSUMPTION_PAGE_SIZE,
+                "order_by": "period",
+            },
+        )
+        intervals: dict[datetime, Interval] = {}
+        for row in rows:
+            try:
+                value = float(row["consumption"])
+                start = parse_time(row["interval_start"])
+                end = parse_time(row["interval_end"])
+            except (KeyError, TypeError, ValueError) as err:
+                raise OctopusError("unexpected consumption row") from err
+            intervals[start] = Interval(start=start, end=end, consumption=value)
+        return [intervals[start] for start in sorted(intervals)]
+
+    async def async_get_rates(
+        self,
+        fuel: FuelType,
+        agreement: Agreement,
+        endpoint: str,
+        period_from: datetime,
+        period_to: datetime,
+    ) -> list[Rate]:
+        """Rates of ``endpoint`` (``standard-unit-rates``, ``standing-charges``, ...) in a period.
+
+        Where a tariff lists direct-debit and other payment methods side by side, only the
+        direct-debit rows are kept so each moment has one price.
+        """
+        rows = await self._paged(
+            "rates",
+            f"products/{agreement.product_code}/{fuel.value}-tariffs/"
+            f"{agreement.tariff_code}/{endpoint}/",
+            {
+                "period_from": format_time(period_from),
+                "period_to": format_time(period_to),
+                "page_size": RATES_PAGE_SIZE,
+            },
+        )
+        rates: list[Rate] = []
+        for row in rows:
+            try:
+                rates.append(
+                    Rate(
+                        value_inc_vat=float(row["value_inc_vat"]),
+                        valid_from=_optional_time(row.get("valid_from")),
+                        valid_to=_optional_time(row.get("valid_to")),
+                        payment_method=row.get("payment_method"),
+                    )
+                )
+            except (KeyError, TypeError, ValueError) as err:
+                raise OctopusError("unexpected rate row") from err
+        direct = [r for r in rates if r.payment_method in (None, "DIRECT_DEBIT")]
+        return direct if direct else rates
+
+    # -- GraphQL ---------------------------------------------------------------------------
+
+    async def _graphql(self, query: str, variables: Mapping[str, Any], *, token: str | None) -> Any:
+        """One GraphQL call; Kraken errors arrive with HTTP 200 and an ``errorCode``."""
+        headers = {"Authorization": token} if token else None
+        data = await self._request(
+            "graphql",
+            urljoin(self._base_url, "graphql/"),
+            method="POST",
+            json_body={"query": query, "variables": dict(variables)},
+            headers=headers,
+            basic_auth=False,
+        )
+        if not isinstance(data, dict):
+            raise OctopusError("unexpected GraphQL answer")
+        errors = data.get("errors")
+        if errors:
+            codes = {
+                str((e.get("extensions") or {}).get("errorCode", ""))
+                for e in errors
+                if isinstance(e, dict)
+            }
+            if _RATE_LIMIT_CODE in codes:
+                raise OctopusRateLimitError("Kraken rate limit (KT-CT-1199)")
+            if codes & _TOKEN_EXPIRED_CODES:
+                raise _TokenExpiredError
+            if codes & _AUTH_CODES:
+                raise OctopusAuthError("Kraken rejected the credentials")
+            raise OctopusError(f"GraphQL error {sorted(codes)}")
+        result = data.get("data")
+        if not isinstance(result, dict):
+            raise OctopusError("GraphQL answer without data")
+        return result
+
+    async def async_token(self) -> str:
+        """A Kraken token, reused until a few minutes before it expires."""
+        async with self._token_lock:
+            now = time.time()
+            token = self._token
+            if token is not None and token.expires - TOKEN_MARGIN.total_seconds() > now:
+                return token.value
+            use_refresh = (
+                token is not None
+                and token.refresh_token is not None
+                and (token.refresh_expires or 0) - TOKEN_MARGIN.total_seconds() > now
+            )
+            self._token = None
+            if use_refresh and token is not None:
+                try:
+                    self._token = await self._obtain_token({"refreshToken": token.refresh_token})
+                except OctopusAuthError:
+                    self._token = None
+            if self._token is None:
+                self._token = await self._obtain_token({"APIKey": self._api_key})
+            return self._token.value
+
+    async def _obtain_token(self, token_input: Mapping[str, Any]) -> _Token:
+        query = (
+            "mutation obtainKrakenToken($input: ObtainJSONWebTokenInput!) {"
+            " obtainKrakenToken(input: $input) { token refreshToken refreshExpiresIn } }"
+        )
+        try:
+            data = await self._graphql(query, {"input": dict(token_input)}, token=None)
+        except _TokenExpiredError as err:
+            raise OctopusAuthError("Kraken refused a token") from err
+        found = data.get("obtainKrakenToken")
+        if not isinstance(found, dict) or not isinstance(found.get("token"), str):
+            raise OctopusError("no Kraken token in the answer")
+        now = time.time()
+        value: str = found["token"]
+        expires = _jwt_expiry(value) or now + TOKEN_DEFAULT_LIFETIME.total_seconds()
+        refresh_expires_in = found.get("refreshExpiresIn")
+        refresh_expires: float | None = None
+        if isinstance(refresh_expires_in, int | float):
+            # Kraken gives an absolute Unix time here; accept a relative number of seconds too.
+            refresh_expires = (
+                float(refresh_expires_in)
+                if refresh_expires_in > 10**9
+                else now + float(refresh_expires_in)
+            )
+        refresh = found.get("refreshToken")
+        return _Token(
+            value=value,
+            expires=expires,
+            refresh_token=refresh if isinstance(refresh, str) else None,
+            refresh_expires=refresh_expires,
+        )
+
+    async def async_get_balance(self, account_number: str) -> float:
+        """The account balance in pounds (positive: in credit). Kraken reports pence."""
+        query = "query balance($account: String!) { account(accountNumber: $account) { balance } }"
+        for attempt in range(2):
+            token = await self.async_token()
+            try:
+                data = await self._graphql(query, {"account": account_number}, token=token)
+                break
+            except _TokenExpiredError:
+                self._token = None  # renewed on the next attempt
+                if attempt:
+                    raise OctopusAuthError("Kraken token rejected twice") from None
+        account = data.get("account")
+        if not isinstance(account, dict) or not isinstance(account.get("balance"), int | float):
+            raise OctopusError("no balance in the answer")
+        return float(account["balance"]) / 100
+
+
+class _TokenExpiredError(OctopusAuthError):
+    """The Kraken token ran out early: get a new one and try again once."""
+
+
+def _seconds(value: str | None) -> float | None:
+    """``Retry-After`` in seconds (the HTTP-date form is rare enough to ignore)."""
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def _jwt_expiry(token: str) -> float | None:
+    """The ``exp`` claim of a JWT, read without verifying it (only to know when to renew)."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    payload = parts[1] + "=" * (-len(parts[1]) % 4)
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(payload))
+    except ValueError:
+        return None
+    exp = claims.get("exp") if isinstance(claims, dict) else None
+    return float(exp) if isinstance(exp, int | float) else None
+
+
+def _parse_agreements(rows: Any) -> tuple[Agreement, ...]:
+    agreements: list[Agreement] = []
+    for row in rows or ():
+        if not isinstance(row, dict) or not isinstance(row.get("tariff_code"), str):
+            continue
+        agreements.append(
+            Agreement(
+                tariff_code=row["tariff_code"],
+                valid_from=_optional_time(row.get("valid_from")),
+                valid_to=_optional_time(row.get("valid_to")),
+            )
+        )
+    return tuple(agreements)
+
+
+def _parse_meters(rows: Any) -> tuple[Meter, ...]:
+    return tuple(
+        Meter(serial_number=str(row["serial_number"]))
+        for row in rows or ()
+        if isinstance(row, dict) and row.get("serial_number")
+    )
+
+
+def _parse_account(number: str, data: Mapping[str, Any]) -> Account:
+    properties: list[Property] = []
+    raw_properties = data.get("properties")
+    if not isinstance(raw_properties, list):
+        raise OctopusError("account without properties")
+    for prop in raw_properties:
+        if not isinstance(prop, dict):
+            continue
+        points: list[MeterPoint] = []
+        for row in prop.get("electricity_meter_points") or ():
+            if isinstance(row, dict) and row.get("mpan"):
+                points.append(
+                    MeterPoint(
+                        fuel=FuelType.ELECTRICITY,
+                        identifier=str(row["mpan"]),
+                        is_export=bool(row.get("is_export")),
+                        meters=_parse_meters(row.get("meters")),
+                        agreements=_parse_agreements(row.get("agreements")),
+                    )
+                )
+        for row in prop.get("gas_meter_points") or ():
+            if isinstance(row, dict) and row.get("mprn"):
+                points.append(
+                    MeterPoint(
+                        fuel=FuelType.GAS,
+                        identifier=str(row["mprn"]),
+                        is_export=False,
+                        meters=_parse_meters(row.get("meters")),
+                        agreements=_parse_agreements(row.get("agreements")),
+                    )
+                )
+        properties.append(
+            Property(moved_out_at=_optional_time(prop.get("moved_out_at")), points=tuple(points))
+        )
+    return Account(number=number, properties=tuple(properties))

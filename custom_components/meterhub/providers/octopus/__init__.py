@@ -1,0 +1,123 @@
+"""Octopus Energy (UK): half-hourly history with cost, current prices and the account balance."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+import re
+from typing import Any, ClassVar, Final
+
+import probatio as vol
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+
+from ...api.octopus import DEFAULT_BASE_URL, OctopusClient
+from ..base import FormError, Provider, Validated
+from .history import DEFAULT_BACKFILL_DAYS
+from .meters import PROVIDER_KEY, GasSettings
+from .runtime import OctopusRuntime
+from .services import async_register_services
+
+#: Where the client connects; tests point it at a local stand-in.
+API_BASE_URL: str = DEFAULT_BASE_URL
+
+CONF_API_KEY: Final = "api_key"
+CONF_ACCOUNT_NUMBER: Final = "account_number"
+CONF_BACKFILL_DAYS: Final = "backfill_days"
+CONF_GAS_REPORTS_KWH: Final = "gas_reports_kwh"
+CONF_GAS_TO_KWH: Final = "gas_to_kwh"
+CONF_CALORIFIC_VALUE: Final = "calorific_value"
+
+DEFAULT_CALORIFIC_VALUE: Final = 39.5
+MAX_BACKFILL_DAYS: Final = 1500
+_ACCOUNT_RE: Final = re.compile(r"^A-[A-Z0-9]{4,12}$")
+
+
+def gas_settings(options: Mapping[str, Any]) -> GasSettings:
+    """The gas unit options of an entry."""
+    return GasSettings(
+        reports_kwh=bool(options.get(CONF_GAS_REPORTS_KWH, False)),
+        convert_to_kwh=bool(options.get(CONF_GAS_TO_KWH, False)),
+        calorific_value=float(options.get(CONF_CALORIFIC_VALUE, DEFAULT_CALORIFIC_VALUE)),
+    )
+
+
+class OctopusProvider(Provider):
+    """An Octopus account: API key and account number."""
+
+    key: ClassVar[str] = PROVIDER_KEY
+    secret_fields = (CONF_API_KEY,)
+
+    async def async_schema(self, hass: HomeAssistant, defaults: Mapping[str, Any]) -> vol.Schema:
+        """API key and account number."""
+        return vol.Schema(
+            {
+                vol.Required(CONF_API_KEY): cv.string,
+                vol.Required(CONF_ACCOUNT_NUMBER): cv.string,
+            }
+        )
+
+    async def async_validate(self, hass: HomeAssistant, data: Mapping[str, Any]) -> Validated:
+        """Read the account with the key: a wrong key or unknown account is a form error."""
+        account_number = str(data[CONF_ACCOUNT_NUMBER]).strip().upper()
+        if not _ACCOUNT_RE.match(account_number):
+            raise FormError(CONF_ACCOUNT_NUMBER, "invalid_account")
+        api_key = str(data[CONF_API_KEY]).strip()
+        client = OctopusClient(async_get_clientsession(hass), api_key, base_url=API_BASE_URL)
+        await client.async_get_account(account_number)
+        return Validated(
+            title=f"Octopus Energy {account_number}",
+            unique_id=account_number,
+            data={CONF_API_KEY: api_key, CONF_ACCOUNT_NUMBER: account_number},
+        )
+
+    async def async_setup_entry(
+        self, hass: HomeAssistant, entry: ConfigEntry[Any]
+    ) -> OctopusRuntime:
+        """Read the account (must work), then prices and balance; backfill in the background."""
+        client = OctopusClient(
+            async_get_clientsession(hass), entry.data[CONF_API_KEY], base_url=API_BASE_URL
+        )
+        runtime = OctopusRuntime(
+            hass,
+            entry,
+            client,
+            gas=gas_settings(entry.options),
+            backfill_days=int(entry.options.get(CONF_BACKFILL_DAYS, DEFAULT_BACKFILL_DAYS)),
+        )
+        try:
+            await runtime.account.async_config_entry_first_refresh()
+        except Exception:
+            await runtime.async_shutdown()
+            raise
+        # Prices and balance are nice to have: if they fail now their sensors wait for the next poll.
+        await runtime.rates.async_refresh()
+        await runtime.balance.async_refresh()
+        entry.async_create_background_task(
+            hass, runtime.history.async_refresh(), "meterhub octopus history"
+        )
+        async_register_services(hass)
+        return runtime
+
+    def options_schema(self, options: Mapping[str, Any]) -> vol.Schema | None:
+        """Backfill depth and how gas is reported."""
+        return vol.Schema(
+            {
+                vol.Optional(CONF_BACKFILL_DAYS, default=DEFAULT_BACKFILL_DAYS): vol.All(
+                    vol.Coerce(int), vol.Range(min=1, max=MAX_BACKFILL_DAYS)
+                ),
+                vol.Optional(CONF_GAS_REPORTS_KWH, default=False): cv.boolean,
+                vol.Optional(CONF_GAS_TO_KWH, default=False): cv.boolean,
+                vol.Optional(CONF_CALORIFIC_VALUE, default=DEFAULT_CALORIFIC_VALUE): vol.All(
+                    vol.Coerce(float), vol.Range(min=30.0, max=50.0)
+                ),
+            }
+        )
+
+    def validate_options(self, options: Mapping[str, Any]) -> Mapping[str, Any]:
+        """Converting makes no sense for a meter that already reports kWh."""
+        if options.get(CONF_GAS_REPORTS_KWH) and options.get(CONF_GAS_TO_KWH):
+            raise FormError(CONF_GAS_TO_KWH, "gas_already_kwh")
+        return options

@@ -1,0 +1,125 @@
+"""Which meters an account has now, and what each one's statistics are called."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Final
+
+from ...api.octopus import Account, FuelType, MeterPoint
+from ...statistics import ENERGY_KWH, VOLUME_M3, StatisticSeries, slug
+
+PROVIDER_KEY: Final = "octopus"
+CURRENCY: Final = "GBP"
+#: m³ of gas -> kWh: volume correction 1.02264 times the calorific value (MJ/m³) / 3.6 MJ per kWh.
+VOLUME_CORRECTION: Final = 1.02264
+
+
+class MeterKind(StrEnum):
+    """The three kinds of meter, each with its own statistics and sensor names."""
+
+    IMPORT = "electricity_import"
+    EXPORT = "electricity_export"
+    GAS = "gas"
+
+
+@dataclass(frozen=True, kw_only=True)
+class GasSettings:
+    """How gas is reported: SMETS1 meters report kWh, SMETS2 meters m³ (optionally converted)."""
+
+    reports_kwh: bool = False
+    convert_to_kwh: bool = False
+    calorific_value: float = 39.5
+
+    @property
+    def kwh_per_unit(self) -> float:
+        """Energy per unit the meter reports, in kWh (rates are per kWh)."""
+        if self.reports_kwh:
+            return 1.0
+        return VOLUME_CORRECTION * self.calorific_value / 3.6
+
+
+@dataclass(frozen=True, kw_only=True)
+class OctopusMeter:
+    """One meter on one point: a device, two statistics and a few sensors."""
+
+    point: MeterPoint
+    serial_number: str
+
+    @property
+    def key(self) -> str:
+        """A stable id: point and serial (a point can have several meters)."""
+        return slug(f"{self.point.identifier}_{self.serial_number}")
+
+    @property
+    def device_id(self) -> str:
+        """The device registry identifier."""
+        return f"{PROVIDER_KEY}_{self.key}"
+
+    @property
+    def kind(self) -> MeterKind:
+        """Import, export or gas."""
+        if self.point.fuel is FuelType.GAS:
+            return MeterKind.GAS
+        return MeterKind.EXPORT if self.point.is_export else MeterKind.IMPORT
+
+    @property
+    def device_name(self) -> str:
+        """The device's name as users see it (the serial tells two meters apart)."""
+        label = {
+            MeterKind.IMPORT: "Electricity meter",
+            MeterKind.EXPORT: "Electricity export meter",
+            MeterKind.GAS: "Gas meter",
+        }[self.kind]
+        return f"{label} {self.serial_number}"
+
+    def quantity_series(self, gas: GasSettings) -> StatisticSeries:
+        """Consumption (kWh, or m³ for an unconverted SMETS2 gas meter) or export production."""
+        unit: str
+        if self.kind is MeterKind.EXPORT:
+            quantity, name, unit = "production", "production", ENERGY_KWH
+        elif self.kind is MeterKind.GAS and not (gas.reports_kwh or gas.convert_to_kwh):
+            quantity, name, unit = "volume", "consumption", VOLUME_M3
+        else:
+            quantity, name, unit = "consumption", "consumption", ENERGY_KWH
+        return StatisticSeries(
+            provider=PROVIDER_KEY,
+            meter=self.key,
+            quantity=quantity,
+            name=f"{self.device_name} {name}",
+            unit=unit,
+        )
+
+    def money_series(self) -> StatisticSeries:
+        """Cost in pounds, or export earnings."""
+        quantity = "earnings" if self.kind is MeterKind.EXPORT else "cost"
+        return StatisticSeries(
+            provider=PROVIDER_KEY,
+            meter=self.key,
+            quantity=quantity,
+            name=f"{self.device_name} {quantity}",
+            unit=CURRENCY,
+        )
+
+    def factors(self, gas: GasSettings) -> tuple[float, float]:
+        """(series unit per reported unit, kWh per reported unit)."""
+        if self.kind is not MeterKind.GAS:
+            return 1.0, 1.0
+        kwh = gas.kwh_per_unit
+        return (kwh if gas.convert_to_kwh and not gas.reports_kwh else 1.0), kwh
+
+
+def current_meters(account: Account, now: datetime) -> dict[str, OctopusMeter]:
+    """Every meter on a point with a current agreement at a property not moved out of."""
+    meters: dict[str, OctopusMeter] = {}
+    for prop in account.properties:
+        if prop.moved_out_at is not None and prop.moved_out_at <= now:
+            continue
+        for point in prop.points:
+            if not point.is_current(now):
+                continue
+            for meter in point.meters:
+                found = OctopusMeter(point=point, serial_number=meter.serial_number)
+                meters[found.key] = found
+    return meters

@@ -1,0 +1,167 @@
+"""One Octopus account while it is loaded: its meters, coordinators, sensors and devices.
+
+Meters come and go with the account (a new export meter, a replaced gas meter): every account
+update compares the current meters with the known ones, adds sensors for new meters and starts
+their backfill, and removes the devices of meters that vanished.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from homeassistant.components.sensor import SensorEntity
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.util import dt as dt_util
+
+from ...api.octopus import Account, OctopusClient
+from ...const import DOMAIN
+from ...entity import meter_device
+from ...sensor import MeterHubSensor
+from ...statistics import slug
+from ..base import ProviderRuntime
+from .coordinators import (
+    OctopusAccountCoordinator,
+    OctopusBalanceCoordinator,
+    OctopusRatesCoordinator,
+    price_points,
+)
+from .history import HistoryImporter, OctopusHistoryCoordinator
+from .meters import PROVIDER_KEY, GasSettings, OctopusMeter, current_meters
+from .sensors import BALANCE, history_descriptions, price_descriptions
+
+MANUFACTURER = "Octopus Energy"
+
+
+class OctopusRuntime(ProviderRuntime):
+    """Holds the client, the four coordinators and the meters currently on the account."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: ConfigEntry[Any],
+        client: OctopusClient,
+        *,
+        gas: GasSettings,
+        backfill_days: int,
+    ) -> None:
+        """Build the coordinators; nothing is fetched yet."""
+        self.hass = hass
+        self.entry = entry
+        self.client = client
+        self.gas = gas
+        self.meters: dict[str, OctopusMeter] = {}
+        self.account = OctopusAccountCoordinator(hass, entry, client)
+        self.balance = OctopusBalanceCoordinator(hass, entry, client)
+        self.rates = OctopusRatesCoordinator(hass, entry, client, lambda: price_points(self.meters))
+        self.importer = HistoryImporter(hass, client, gas=gas, backfill_days=backfill_days)
+        self.history = OctopusHistoryCoordinator(hass, entry, self.importer, lambda: self.meters)
+        super().__init__([self.account, self.balance, self.rates, self.history])
+        self._account_device_id = f"{PROVIDER_KEY}_{slug(entry.data['account_number'])}"
+        self._unsub_account = self.account.async_add_listener(self._async_account_updated)
+
+    @property
+    def account_device(self) -> DeviceInfo:
+        """The account's own device, home of the balance sensor."""
+        return meter_device(
+            self._account_device_id, name="Octopus Energy account", manufacturer=MANUFACTURER
+        )
+
+    def sensors(self) -> Iterable[SensorEntity]:
+        """The balance and every current meter's sensors."""
+        entities: list[SensorEntity] = [
+            MeterHubSensor(self.balance, self.account_device, self._account_device_id, BALANCE)
+        ]
+        for meter in self.meters.values():
+            entities.extend(self._meter_sensors(meter))
+        return entities
+
+    def _meter_sensors(self, meter: OctopusMeter) -> list[SensorEntity]:
+        device = meter_device(
+            meter.device_id,
+            name=meter.device_name,
+            manufacturer=MANUFACTURER,
+            model={"electricity_import": "Electricity", "electricity_export": "Export"}.get(
+                meter.kind.value, "Gas"
+            ),
+            serial_number=meter.serial_number,
+        )
+        entities: list[SensorEntity] = [
+            MeterHubSensor(self.rates, device, meter.device_id, description)
+            for description in price_descriptions(meter)
+        ]
+        entities.extend(
+            MeterHubSensor(self.history, device, meter.device_id, description)
+            for description in history_descriptions(meter, self.gas)
+        )
+        return entities
+
+    @callback
+    def async_sync_meters(self) -> None:
+        """Match the known meters to the account: add new ones, remove vanished ones."""
+        account: Account | None = self.account.data
+        if account is None:  # before the first successful read
+            return
+        found = current_meters(account, dt_util.utcnow())
+        added = [meter for key, meter in found.items() if key not in self.meters]
+        gone = set(self.meters) - set(found)
+        self.meters = found
+        self._remove_stale_devices()
+        if added and self._add_sensors is not None:
+            for meter in added:
+                self.add_sensors(self._meter_sensors(meter))
+            self.hass.async_create_task(self.rates.async_request_refresh())
+            self.hass.async_create_task(self.history.async_request_refresh())
+        elif gone:
+            self.rates.async_update_listeners()
+
+    @callback
+    def _async_account_updated(self) -> None:
+        if self.account.last_update_success:
+            self.async_sync_meters()
+
+    @callback
+    def _remove_stale_devices(self) -> None:
+        """Devices of this entry whose meter is no longer on the account go away."""
+        registry = dr.async_get(self.hass)
+        keep = {self._account_device_id} | {meter.device_id for meter in self.meters.values()}
+        for device in dr.async_entries_for_config_entry(registry, self.entry.entry_id):
+            ours = {ident for domain, ident in device.identifiers if domain == DOMAIN}
+            if ours and not ours & keep:
+                registry.async_update_device(device.id, remove_config_entry_id=self.entry.entry_id)
+
+    def meter_for_device(self, identifiers: set[tuple[str, str]]) -> OctopusMeter | None:
+        """The meter a device (by its registry identifiers) stands for."""
+        for meter in self.meters.values():
+            if (DOMAIN, meter.device_id) in identifiers:
+                return meter
+        return None
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Counts only: meters by kind, requests made, tariffs Octopus could not find."""
+        kinds: dict[str, int] = {}
+        for meter in self.meters.values():
+            kinds[meter.kind.value] = kinds.get(meter.kind.value, 0) + 1
+        missing = sorted(
+            {code for book in (self.rates.data or {}).values() for code in book.missing_tariffs}
+        )
+        summaries = self.history.data or {}
+        return {
+            "meters": kinds,
+            "requests": {"total": self.client.requests.total, **self.client.requests.by_kind},
+            "missing_tariffs": missing,
+            "unpriced_hours_last_import": sum(s.unpriced_hours for s in summaries.values()),
+            "gas": {
+                "reports_kwh": self.gas.reports_kwh,
+                "convert_to_kwh": self.gas.convert_to_kwh,
+                "calorific_value": self.gas.calorific_value,
+            },
+        }
+
+    async def async_shutdown(self) -> None:
+        """Stop listening to the account, then stop every coordinator."""
+        self._unsub_account()
+        await super().async_shutdown()

@@ -1,0 +1,324 @@
+"""A local stand-in for the Octopus REST and GraphQL APIs, built from the documented shapes.
+
+It serves accounts, consumption (filters, ordering, page size, ``next`` links), tariff rates and
+the two GraphQL operations we use, and lets a test inject failures: an HTTP status or a dropped
+connection on the n-th matching request, GraphQL error codes, duplicated rows at page edges.
+Timestamps are written the way Octopus writes them: UK local time, ``Z`` in winter, ``+01:00`` in
+summer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+import json
+import time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+LONDON = ZoneInfo("Europe/London")
+HALF_HOUR = timedelta(minutes=30)
+GOOD_KEY = "sk_live_good"
+ACCOUNT = "A-1234ABCD"
+
+
+def octopus_time(moment: datetime) -> str:
+    """UK local time as Octopus writes it."""
+    text = moment.astimezone(LONDON).isoformat()
+    return text.replace("+00:00", "Z")
+
+
+def half_hours(start: datetime, end: datetime) -> list[datetime]:
+    found = []
+    moment = start
+    while moment < end:
+        found.append(moment)
+        moment += HALF_HOUR
+    return found
+
+
+def consumption_rows(values: dict[datetime, float]) -> list[dict[str, Any]]:
+    return [
+        {
+            "consumption": value,
+            "interval_start": octopus_time(start),
+            "interval_end": octopus_time(start + HALF_HOUR),
+        }
+        for start, value in sorted(values.items())
+    ]
+
+
+def rate_row(
+    pence: float, valid_from: datetime | None, valid_to: datetime | None, method: str | None = None
+) -> dict[str, Any]:
+    return {
+        "value_exc_vat": round(pence / 1.05, 4),
+        "value_inc_vat": pence,
+        "valid_from": None if valid_from is None else octopus_time(valid_from),
+        "valid_to": None if valid_to is None else octopus_time(valid_to),
+        "payment_method": method,
+    }
+
+
+def fake_jwt(exp: float) -> str:
+    def part(data: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'none'})}.{part({'exp': exp})}.sig"
+
+
+def parse_query_time(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text).astimezone(UTC)
+
+
+def row_time(row: dict[str, Any], key: str) -> datetime | None:
+    value = row.get(key)
+    return None if value is None else datetime.fromisoformat(value).astimezone(UTC)
+
+
+@dataclass
+class Failure:
+    """Fail the ``nth`` (1-based) request whose path contains ``path`` with ``status``.
+
+    ``status`` 0 drops the connection; ``times`` failures in a row.
+    """
+
+    path: str
+    status: int
+    nth: int = 1
+    times: int = 1
+    seen: int = 0
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class FakeOctopus:
+    keys: set[str] = field(default_factory=lambda: {GOOD_KEY})
+    accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    consumption: dict[tuple[str, str], dict[datetime, float]] = field(default_factory=dict)
+    # product code -> tariff code -> endpoint -> rows
+    products: dict[str, dict[str, dict[str, list[dict[str, Any]]]]] = field(default_factory=dict)
+    balance_pence: float = 1234.0
+    token_lifetime: float = 3600.0
+    graphql_errors: list[str] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
+    duplicate_page_edges: bool = False
+    requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    tokens: dict[str, float] = field(default_factory=dict)
+    tokens_issued: int = 0
+
+    # -- building data ---------------------------------------------------------------------
+
+    def add_consumption(self, point: str, serial: str, values: dict[datetime, float]) -> None:
+        self.consumption.setdefault((point, serial), {}).update(values)
+
+    def add_rates(
+        self, tariff_code: str, endpoint: str, rows: Iterable[dict[str, Any]], *, fuel: str = "E"
+    ) -> None:
+        product = "-".join(tariff_code.split("-")[2:-1])
+        self.products.setdefault(product, {}).setdefault(tariff_code, {}).setdefault(
+            endpoint, []
+        ).extend(rows)
+
+    def count(self, fragment: str) -> int:
+        return sum(1 for _, path, _ in self.requests if fragment in path)
+
+    # -- the server ------------------------------------------------------------------------
+
+    def app(self) -> web.Application:
+        app = web.Application(middlewares=[self._middleware])
+        app.router.add_get("/v1/accounts/{account}/", self._account)
+        app.router.add_get(
+            "/v1/electricity-meter-points/{point}/meters/{serial}/consumption/", self._consumption
+        )
+        app.router.add_get(
+            "/v1/gas-meter-points/{point}/meters/{serial}/consumption/", self._consumption
+        )
+        app.router.add_get(
+            "/v1/products/{product}/{fuel}-tariffs/{tariff}/{endpoint}/", self._rates
+        )
+        app.router.add_post("/v1/graphql/", self._graphql)
+        return app
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        self.requests.append((request.method, request.path, dict(request.query)))
+        for failure in self.failures:
+            if failure.path in request.path:
+                failure.seen += 1
+                if failure.nth <= failure.seen < failure.nth + failure.times:
+                    if failure.status == 0:
+                        assert request.transport is not None
+                        request.transport.close()
+                        await asyncio.sleep(0)
+                        raise web.HTTPInternalServerError
+                    if failure.status == 200:
+                        return web.Response(
+                            text="<html>maintenance</html>", content_type="text/html"
+                        )
+                    return web.Response(
+                        status=failure.status, text="error", headers=failure.headers
+                    )
+        if request.path != "/v1/graphql/":
+            auth = request.headers.get("Authorization", "")
+            if not auth.startswith("Basic "):
+                return web.json_response({"detail": "no credentials"}, status=401)
+            user = base64.b64decode(auth[6:]).decode().split(":", 1)[0]
+            if user not in self.keys:
+                return web.json_response({"detail": "Invalid API key"}, status=401)
+        result: web.StreamResponse = await handler(request)
+        return result
+
+    async def _account(self, request: web.Request) -> web.Response:
+        account = self.accounts.get(request.match_info["account"])
+        if account is None:
+            return web.json_response({"detail": "Not found."}, status=404)
+        return web.json_response({"number": request.match_info["account"], **account})
+
+    def _page(
+        self, request: web.Request, rows: list[dict[str, Any]], max_size: int
+    ) -> web.Response:
+        size = min(int(request.query.get("page_size", 100)), max_size)
+        page = int(request.query.get("page", 1))
+        start = (page - 1) * size
+        if self.duplicate_page_edges and page > 1:
+            start -= 1
+        chunk = rows[start : page * size]
+        has_next = page * size < len(rows)
+        return web.json_response(
+            {
+                "count": len(rows),
+                "next": str(request.url.update_query(page=page + 1)) if has_next else None,
+                "previous": None,
+                "results": chunk,
+            }
+        )
+
+    async def _consumption(self, request: web.Request) -> web.Response:
+        values = self.consumption.get(
+            (request.match_info["point"], request.match_info["serial"]), {}
+        )
+        period_from = parse_query_time(request.query.get("period_from"))
+        period_to = parse_query_time(request.query.get("period_to"))
+        chosen = {
+            start: value
+            for start, value in values.items()
+            if (period_from is None or start >= period_from)
+            and (period_to is None or start < period_to)
+        }
+        rows = consumption_rows(chosen)
+        if request.query.get("order_by", "-period") == "-period":
+            rows.reverse()
+        return self._page(request, rows, 25000)
+
+    async def _rates(self, request: web.Request) -> web.Response:
+        product = self.products.get(request.match_info["product"])
+        tariff = None if product is None else product.get(request.match_info["tariff"])
+        if tariff is None:
+            return web.json_response({"detail": "Not found."}, status=404)
+        rows = tariff.get(request.match_info["endpoint"], [])
+        period_from = parse_query_time(request.query.get("period_from"))
+        period_to = parse_query_time(request.query.get("period_to"))
+
+        def overlaps(row: dict[str, Any]) -> bool:
+            start, end = row_time(row, "valid_from"), row_time(row, "valid_to")
+            if period_to is not None and start is not None and start >= period_to:
+                return False
+            return not (period_from is not None and end is not None and end <= period_from)
+
+        chosen = sorted(
+            (r for r in rows if overlaps(r)),
+            key=lambda r: row_time(r, "valid_from") or datetime.min.replace(tzinfo=UTC),
+            reverse=True,
+        )
+        return self._page(request, chosen, 1500)
+
+    async def _graphql(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        query: str = body["query"]
+        variables: dict[str, Any] = body.get("variables", {})
+        if self.graphql_errors:
+            code = self.graphql_errors.pop(0)
+            return web.json_response(
+                {"data": None, "errors": [{"message": code, "extensions": {"errorCode": code}}]}
+            )
+        if "obtainKrakenToken" in query:
+            token_input = variables["input"]
+            if "APIKey" in token_input and token_input["APIKey"] not in self.keys:
+                return web.json_response(
+                    {
+                        "data": {"obtainKrakenToken": None},
+                        "errors": [
+                            {"message": "Invalid key", "extensions": {"errorCode": "KT-CT-1139"}}
+                        ],
+                    }
+                )
+            self.tokens_issued += 1
+            expires = time.time() + self.token_lifetime
+            token = fake_jwt(expires).replace(".sig", f".sig{self.tokens_issued}")
+            self.tokens[token] = expires
+            return web.json_response(
+                {
+                    "data": {
+                        "obtainKrakenToken": {
+                            "token": token,
+                            "refreshToken": f"refresh{self.tokens_issued}",
+                            "refreshExpiresIn": int(time.time() + 7 * 86400),
+                        }
+                    }
+                }
+            )
+        token = request.headers.get("Authorization", "")
+        if self.tokens.get(token, 0) < time.time():
+            return web.json_response(
+                {
+                    "data": None,
+                    "errors": [{"message": "expired", "extensions": {"errorCode": "KT-CT-1124"}}],
+                }
+            )
+        if variables.get("account") not in self.accounts:
+            return web.json_response(
+                {
+                    "data": None,
+                    "errors": [{"message": "no", "extensions": {"errorCode": "KT-CT-4123"}}],
+                }
+            )
+        return web.json_response({"data": {"account": {"balance": self.balance_pence}}})
+
+
+def electricity_point(
+    mpan: str,
+    serials: Iterable[str],
+    agreements: Iterable[tuple[str, datetime | None, datetime | None]],
+    *,
+    export: bool = False,
+) -> dict[str, Any]:
+    return {
+        "mpan": mpan,
+        "profile_class": 1,
+        "consumption_standard": 2900,
+        "is_export": export,
+        "meters": [{"serial_number": s, "registers": []} for s in serials],
+        "agreements": [
+            {
+                "tariff_code": code,
+                "valid_from": None if start is None else octopus_time(start),
+                "valid_to": None if end is None else octopus_time(end),
+            }
+            for code, start, end in agreements
+        ],
+    }
+
+
+def gas_point(
+    mprn: str,
+    serials: Iterable[str],
+    agreements: Iterable[tuple[str, datetime | None, datetime | None]],
+) -> dict[str, Any]:
+    point = electricity_point(mprn, serials, agreements)
+    return {"mprn": mprn, "meters": point["meters"], "agreements": point["agreements"]}

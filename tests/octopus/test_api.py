@@ -1,0 +1,180 @@
+"""The Octopus client alone against the local stand-in: parsing, paging, errors, tokens."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import aiohttp
+from aiohttp import web
+from freezegun.api import FrozenDateTimeFactory
+import pytest
+
+from custom_components.meterhub.api import octopus as octopus_api
+from custom_components.meterhub.api.errors import (
+    ApiAuthError,
+    ApiConnectionError,
+    ApiRateLimitError,
+    ApiResponseError,
+)
+from custom_components.meterhub.api.octopus import (
+    Agreement,
+    FuelType,
+    OctopusAccountNotFoundError,
+    OctopusClient,
+    OctopusNotFoundError,
+    parse_time,
+)
+
+from .conftest import AGILE, FIXED, MPAN, NOW, SERIAL, fill_standard
+from .server import ACCOUNT, GOOD_KEY, Failure, FakeOctopus, half_hours
+
+
+@pytest.fixture
+async def client(octopus: FakeOctopus) -> AsyncIterator[OctopusClient]:
+    fill_standard(octopus)
+    async with aiohttp.ClientSession() as session:
+        yield OctopusClient(session, GOOD_KEY, base_url=octopus.base_url)  # type: ignore[attr-defined]
+
+
+def test_parse_time_mixed_offsets() -> None:
+    assert parse_time("2026-03-29T00:00:00Z") == datetime(2026, 3, 29, tzinfo=UTC)
+    assert parse_time("2026-03-29T02:00:00+01:00") == datetime(2026, 3, 29, 1, tzinfo=UTC)
+    with pytest.raises(ApiResponseError):
+        parse_time("2026-03-29T02:00:00")
+    with pytest.raises(ApiResponseError):
+        parse_time("yesterday")
+
+
+def test_product_code_and_two_rate() -> None:
+    assert Agreement(tariff_code=AGILE, valid_from=None, valid_to=None).product_code == (
+        "AGILE-24-10-01"
+    )
+    e7 = Agreement(tariff_code="E-2R-VAR-22-11-01-A", valid_from=None, valid_to=None)
+    assert e7.product_code == "VAR-22-11-01"
+    assert e7.two_rate
+
+
+async def test_account_parsed(client: OctopusClient) -> None:
+    account = await client.async_get_account(ACCOUNT)
+    points = account.properties[0].points
+    assert [p.identifier for p in points] == [MPAN, "1300000000002", "3000000001"]
+    assert [p.is_export for p in points] == [False, True, False]
+    assert points[0].agreements[1].valid_to is None  # open agreement
+    assert points[0].agreement_at(NOW) == points[0].agreements[1]
+    with pytest.raises(OctopusAccountNotFoundError) as err:
+        await client.async_get_account("A-FFFF0000")
+    assert err.value.error_key == "invalid_account"
+
+
+async def test_consumption_mixed_offsets_paged_and_deduplicated(
+    client: OctopusClient, octopus: FakeOctopus, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    octopus.duplicate_page_edges = True
+    monkeypatch.setattr(octopus_api, "CONSUMPTION_PAGE_SIZE", 7)
+    point = (await client.async_get_account(ACCOUNT)).properties[0].points[0]
+    start = datetime(2026, 3, 28, 22, tzinfo=UTC)
+    end = datetime(2026, 3, 29, 4, tzinfo=UTC)  # across the clock change at 01:00 UTC
+    intervals = await client.async_get_consumption(point, SERIAL, start, end)
+    assert [i.start for i in intervals] == half_hours(start, end)
+    assert all(i.end - i.start == timedelta(minutes=30) for i in intervals)
+    texts = [q for _, path, q in octopus.requests if "consumption" in path]
+    assert len(texts) == 2  # 12 half hours in pages of 7; the next link carries the query
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [
+        (401, ApiAuthError),
+        (403, ApiAuthError),
+        (429, ApiRateLimitError),
+        (500, ApiConnectionError),
+        (502, ApiConnectionError),
+        (200, ApiResponseError),  # an HTML maintenance page
+        (418, ApiResponseError),
+    ],
+)
+async def test_http_errors_mapped(
+    client: OctopusClient, octopus: FakeOctopus, status: int, error: type[Exception]
+) -> None:
+    octopus.failures.append(Failure("/accounts/", status, headers={"Retry-After": "120"}))
+    with pytest.raises(error) as caught:
+        await client.async_get_account(ACCOUNT)
+    if status == 429:
+        assert caught.value.retry_after == 120  # type: ignore[attr-defined]
+    assert GOOD_KEY not in str(caught.value)
+    assert ACCOUNT not in str(caught.value)
+
+
+async def test_timeout_is_a_connection_error(socket_enabled: None) -> None:
+    release = asyncio.Event()
+
+    async def slow(request: web.Request) -> web.Response:
+        await release.wait()
+        return web.json_response({})
+
+    app = web.Application()
+    app.router.add_get("/v1/accounts/{account}/", slow)
+    runner = web.AppRunner(app, shutdown_timeout=0.1, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    async with aiohttp.ClientSession() as session:
+        client = OctopusClient(
+            session,
+            GOOD_KEY,
+            base_url=f"http://127.0.0.1:{runner.addresses[0][1]}/v1",
+            request_timeout=0.2,
+        )
+        with pytest.raises(ApiConnectionError):
+            await client.async_get_account(ACCOUNT)
+    release.set()
+    await asyncio.sleep(0.05)
+    await runner.cleanup()
+
+
+async def test_rates_prefer_direct_debit_and_unknown_product(
+    client: OctopusClient, octopus: FakeOctopus
+) -> None:
+    agreement = Agreement(tariff_code=FIXED, valid_from=None, valid_to=None)
+    rates = await client.async_get_rates(
+        FuelType.ELECTRICITY, agreement, "standard-unit-rates", NOW - timedelta(days=1), NOW
+    )
+    assert [r.value_inc_vat for r in rates] == [24.5]
+    gone = Agreement(tariff_code="E-1R-GONE-20-01-01-C", valid_from=None, valid_to=None)
+    with pytest.raises(OctopusNotFoundError):
+        await client.async_get_rates(
+            FuelType.ELECTRICITY, gone, "standard-unit-rates", NOW - timedelta(days=1), NOW
+        )
+
+
+async def test_token_cached_and_renewed_before_expiry(
+    client: OctopusClient, octopus: FakeOctopus, freezer: FrozenDateTimeFactory
+) -> None:
+    freezer.move_to(NOW)
+    assert await client.async_get_balance(ACCOUNT) == 12.34
+    assert await client.async_get_balance(ACCOUNT) == 12.34
+    assert octopus.tokens_issued == 1
+    freezer.tick(timedelta(minutes=50))
+    await client.async_get_balance(ACCOUNT)
+    assert octopus.tokens_issued == 1  # still 10 minutes to go
+    freezer.tick(timedelta(minutes=6))  # inside the 5-minute margin before the 1 h expiry
+    await client.async_get_balance(ACCOUNT)
+    assert octopus.tokens_issued == 2
+    # a token the server expired early is replaced once, transparently
+    octopus.tokens.clear()
+    await client.async_get_balance(ACCOUNT)
+    assert octopus.tokens_issued == 3
+
+
+async def test_graphql_errors(client: OctopusClient, octopus: FakeOctopus) -> None:
+    octopus.graphql_errors = ["KT-CT-1199"]
+    with pytest.raises(ApiRateLimitError):
+        await client.async_get_balance(ACCOUNT)
+    octopus.keys = {"other"}
+    with pytest.raises(ApiAuthError):
+        await client.async_get_balance(ACCOUNT)
+    octopus.keys = {GOOD_KEY}
+    octopus.graphql_errors = ["KT-CT-9999"]
+    with pytest.raises(ApiResponseError):
+        await client.async_get_balance(ACCOUNT)

@@ -1,0 +1,118 @@
+"""Pricing half hours: rate tables, Economy 7, the autumn DST day, agreement switches."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+
+from custom_components.meterhub.api.octopus import (
+    Agreement,
+    FuelType,
+    Interval,
+    MeterPoint,
+    Rate,
+)
+from custom_components.meterhub.providers.octopus.tariffs import (
+    PriceBook,
+    RateTable,
+    TariffPrices,
+    hourly_amounts,
+    local_midnight,
+)
+
+from .server import LONDON, half_hours
+
+HALF = timedelta(minutes=30)
+
+
+def rate(pence: float, start: datetime | None, end: datetime | None) -> Rate:
+    return Rate(value_inc_vat=pence, valid_from=start, valid_to=end)
+
+
+def test_rate_table_lookup() -> None:
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    table = RateTable(
+        [rate(30.0, t0 + timedelta(days=10), None), rate(20.0, t0, t0 + timedelta(days=10))]
+    )
+    assert table.at(t0 - HALF) is None
+    assert table.at(t0) == 20.0
+    assert table.at(t0 + timedelta(days=10) - HALF) == 20.0
+    assert table.at(t0 + timedelta(days=10)) == 30.0
+    assert table.known_until() is None
+
+
+def economy7_book() -> PriceBook:
+    e7 = Agreement(tariff_code="E-2R-VAR-22-11-01-A", valid_from=None, valid_to=None)
+    point = MeterPoint(
+        fuel=FuelType.ELECTRICITY, identifier="1", is_export=False, meters=(), agreements=(e7,)
+    )
+    prices = TariffPrices(
+        agreement=e7,
+        day=RateTable([rate(30.0, None, None)]),
+        night=RateTable([rate(12.0, None, None)]),
+        standing=RateTable([rate(50.0, None, None)]),
+    )
+    return PriceBook(point=point, tariffs=[prices])
+
+
+def test_economy7_day_and_night() -> None:
+    book = economy7_book()
+    day = datetime(2026, 7, 1, tzinfo=UTC)
+    assert book.unit_rate(day) == 30.0
+    assert book.unit_rate(day + timedelta(minutes=30)) == 12.0
+    assert book.unit_rate(day + timedelta(hours=7)) == 12.0
+    assert book.unit_rate(day + timedelta(hours=7, minutes=30)) == 30.0
+    assert book.next_change(day + timedelta(hours=3), timedelta(days=1)) == day + timedelta(
+        hours=7, minutes=30
+    )
+    assert book.next_change(day + timedelta(hours=8), timedelta(days=1)) == day + timedelta(
+        days=1, minutes=30
+    )
+
+
+def test_autumn_dst_day_has_25_hours_and_one_standing_charge() -> None:
+    book = economy7_book()
+    start = local_midnight(datetime(2025, 10, 26).date())
+    end = local_midnight(datetime(2025, 10, 27).date())
+    slots = half_hours(start, end)
+    assert len(slots) == 50
+    intervals = [Interval(start=s, end=s + HALF, consumption=1.0) for s in slots]
+    amounts = hourly_amounts(intervals, book)
+    assert len(amounts.quantity) == 25
+    assert sum(amounts.quantity.values()) == 50.0
+    night = sum(1 for s in slots if time(0, 30) <= s.time() < time(7, 30))
+    assert night == 14
+    expected = (night * 12.0 + (50 - night) * 30.0) / 100 + 0.5
+    assert sum(amounts.cost.values()) == pytest.approx(expected)
+    assert amounts.cost[start] == pytest.approx(
+        2 * 30.0 / 100 + 0.5
+    )  # standing charge at 23:00 UTC
+    assert start == datetime(2025, 10, 25, 23, tzinfo=UTC)
+    assert start.astimezone(LONDON).hour == 0
+
+
+def test_switch_inside_a_day_and_unpriced_hours() -> None:
+    t0 = datetime(2026, 1, 10, tzinfo=UTC)
+    fixed = Agreement(tariff_code="E-1R-A-1-C", valid_from=None, valid_to=t0 + timedelta(hours=2))
+    other = Agreement(tariff_code="E-1R-B-1-C", valid_from=t0 + timedelta(hours=2), valid_to=None)
+    point = MeterPoint(
+        fuel=FuelType.ELECTRICITY,
+        identifier="1",
+        is_export=False,
+        meters=(),
+        agreements=(fixed, other),
+    )
+    book = PriceBook(
+        point=point,
+        tariffs=[TariffPrices(agreement=fixed, standard=RateTable([rate(20.0, None, None)]))],
+        missing_tariffs={"E-1R-B-1-C"},
+    )
+    intervals = [
+        Interval(start=s, end=s + HALF, consumption=1.0)
+        for s in half_hours(t0, t0 + timedelta(hours=4))
+    ]
+    amounts = hourly_amounts(intervals, book, standing_charges=False)
+    assert amounts.cost == {t0: 0.4, t0 + timedelta(hours=1): 0.4}
+    assert amounts.unpriced_hours == 2
+    assert len(amounts.quantity) == 4
