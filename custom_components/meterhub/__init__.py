@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryError
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.typing import ConfigType
 
 from .const import CONF_PROVIDER, DOMAIN
 from .coordinator import MeterHubConfigEntry
 from .providers import REGISTRY
+
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    """Register the providers' actions, so they exist (and explain themselves) with no entry loaded."""
+    for provider in REGISTRY.providers.values():
+        provider.async_setup(hass)
+    return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: MeterHubConfigEntry) -> bool:

@@ -254,6 +254,28 @@ async def test_refresh_history_action(hass: HomeAssistant, octopus: FakeOctopus)
         )
 
 
+async def test_action_exists_with_no_entry_and_says_so(
+    hass: HomeAssistant, octopus: FakeOctopus
+) -> None:
+    """Registered when the integration loads; with the entry unloaded it explains, not vanishes."""
+    fill_standard(octopus)
+    entry = await setup_entry(hass)
+    device = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, f"octopus_{MPAN}_21l0000001"), entry.entry_id
+    )
+    assert device is not None
+    await hass.config_entries.async_unload(entry.entry_id)
+    assert hass.services.has_service(DOMAIN, "refresh_history")
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN,
+            "refresh_history",
+            {"device_id": device.id, "start": "2026-03-30"},
+            blocking=True,
+        )
+    assert err.value.translation_key == "entry_not_loaded"
+
+
 async def test_diagnostics_redacted(
     hass: HomeAssistant, octopus: FakeOctopus, hass_client: ClientSessionGenerator
 ) -> None:

@@ -102,6 +102,10 @@ class Provider(ABC):
     ) -> ProviderRuntime:
         """Build the client and coordinators and do the first refresh (raise ConfigEntryNotReady)."""
 
+    @callback  # noqa: B027 - an optional hook, not abstract
+    def async_setup(self, hass: HomeAssistant) -> None:
+        """Register the provider's actions, once, when the integration loads (not per entry)."""
+
     async def async_remove_entry(  # noqa: B027 - an optional hook, not abstract
         self, hass: HomeAssistant, entry: ConfigEntry[Any]
     ) -> None:

@@ -9,7 +9,7 @@ from typing import Any, ClassVar, Final
 import probatio as vol
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
@@ -98,8 +98,12 @@ class OctopusProvider(Provider):
         entry.async_create_background_task(
             hass, runtime.history.async_refresh(), "meterhub octopus history"
         )
-        async_register_services(hass)
         return runtime
+
+    @callback
+    def async_setup(self, hass: HomeAssistant) -> None:
+        """Register ``meterhub.refresh_history`` when the integration loads."""
+        async_register_services(hass)
 
     def options_schema(self, options: Mapping[str, Any]) -> vol.Schema | None:
         """Backfill depth and how gas is reported."""

@@ -46,13 +46,11 @@ SCHEMA: Final = vol.Schema(
 
 @callback
 def async_register_services(hass: HomeAssistant) -> None:
-    """Register once, whichever Octopus entry is set up first; later entries find it there.
+    """Register the action once, when the integration loads.
 
-    The spine has no integration-level ``async_setup``; the handler looks the device's entry up at
-    call time, so the one registration serves every entry (and any loaded later).
+    The handler looks the device's entry up at call time, so the one registration serves every
+    entry, and with none loaded it says so instead of the action being missing.
     """
-    if hass.services.has_service(DOMAIN, SERVICE_REFRESH_HISTORY):
-        return
     hass.services.async_register(
         DOMAIN,
         SERVICE_REFRESH_HISTORY,
