@@ -47,6 +47,7 @@ REDACT_KEYS: Final = frozenset(
         "equipment_id",
         "customer_number",
         "apartment_id",
+        "forward_to",
         "unique_id",
         "meter",
         "url",

@@ -3,5 +3,7 @@
 from __future__ import annotations
 
 from .base import ProviderRegistry
+from .dsmr import DsmrProvider
 
 REGISTRY = ProviderRegistry()
+REGISTRY.register(DsmrProvider())
