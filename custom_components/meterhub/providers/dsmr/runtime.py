@@ -80,6 +80,7 @@ class DsmrRuntime(ProviderRuntime):
         self._mbus_text: list[str] = []
         self._entities: dict[str, DsmrSensor] = {}
         self._statistics: dict[int, MbusStatistics] = {}
+        self._statistic_tasks: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
         self._stop_listener: Any = None
         self.parse_errors = 0
@@ -104,6 +105,12 @@ class DsmrRuntime(ProviderRuntime):
         if self._task is not None:
             self._task.cancel()
         self.reader.close()
+        self._cancel_statistics()
+
+    def _cancel_statistics(self) -> None:
+        """Stop pending imports (the recorder is going away, or the entry is)."""
+        for task in self._statistic_tasks:
+            task.cancel()
 
     async def async_shutdown(self) -> None:
         """Stop reading and close the port (unload)."""
@@ -115,6 +122,7 @@ class DsmrRuntime(ProviderRuntime):
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
         self.reader.close()
+        self._cancel_statistics()
         for forwarder in self.forwarders:
             await forwarder.async_stop()
         await super().async_shutdown()
@@ -218,11 +226,13 @@ class DsmrRuntime(ProviderRuntime):
                 statistics = self._statistics[reading.channel] = MbusStatistics(
                     self.hass, self._series(reading)
                 )
-            self.entry.async_create_background_task(
+            task = self.entry.async_create_background_task(
                 self.hass,
                 statistics.async_add(reading.taken, reading.value),
                 "meterhub dsmr statistics",
             )
+            self._statistic_tasks.add(task)
+            task.add_done_callback(self._statistic_tasks.discard)
 
     def _series(self, reading: MbusReading) -> StatisticSeries:
         meter = reading.identifier or f"{self.meter_id}_mbus{reading.channel}"
