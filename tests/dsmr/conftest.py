@@ -161,7 +161,7 @@ class Sender:
             self._task = None
 
 
-async def wait_for(check: Callable[[], object], within: float = 5.0) -> None:
+async def wait_for(check: Callable[[], object], within: float = 15.0) -> None:
     """Wait until ``check()`` is truthy, letting the event loop (and the reader) run."""
     async with asyncio.timeout(within):
         while not check():  # noqa: ASYNC110 - the condition is state the reader changes

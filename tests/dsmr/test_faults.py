@@ -76,7 +76,7 @@ async def test_device_unplugged_and_plugged_back(hass: HomeAssistant, pty_meter:
         await wait_for(lambda: stats.connect_failures >= 1)  # the device is gone: retries fail
         sender.telegram = telegrams.v5(power=0.789)
         pty_meter.plug_in()  # the same /dev/serial/by-id-like path, a new device behind it
-        await wait_for(lambda: state(hass, POWER) == "0.789", within=10)
+        await wait_for(lambda: state(hass, POWER) == "0.789", within=20)
         assert stats.connects == 2
         assert stats.disconnects == 1
     finally:
@@ -94,7 +94,7 @@ async def test_network_bridge_closing_the_connection(
         connections = tcp_meter.connections
         await tcp_meter.drop_clients()
         await wait_for(lambda: state(hass, POWER) == STATE_UNAVAILABLE)
-        await wait_for(lambda: tcp_meter.connections > connections, within=10)
+        await wait_for(lambda: tcp_meter.connections > connections, within=20)
         await wait_for(lambda: state(hass, POWER) == "0.456")
         assert entry.runtime_data.reader.stats.disconnects == 1
     finally:
@@ -115,7 +115,7 @@ async def test_silent_port_is_reconnected(
         await wait_for(lambda: stats.silent_timeouts >= 1)
         assert state(hass, POWER) == STATE_UNAVAILABLE
         sender.start()
-        await wait_for(lambda: state(hass, POWER) == "0.456", within=10)
+        await wait_for(lambda: state(hass, POWER) == "0.456", within=20)
         assert stats.connects >= 2
     finally:
         await sender.stop()

@@ -55,12 +55,12 @@ class Forwarder:
     """Sends telegrams to one DSMR-reader server from a bounded, drop-oldest queue."""
 
     def __init__(
-        self, hass: HomeAssistant, url: str, api_key: str, *, queue_size: int = QUEUE_SIZE
+        self, hass: HomeAssistant, url: str, api_key: str, *, queue_size: int | None = None
     ) -> None:
         """Prepare the queue and client; :meth:`start` starts sending."""
         self.hass = hass
         self.client = DsmrReaderUploader(async_get_clientsession(hass), url, api_key)
-        self.queue: deque[str] = deque(maxlen=queue_size)
+        self.queue: deque[str] = deque(maxlen=queue_size or QUEUE_SIZE)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._down = False
