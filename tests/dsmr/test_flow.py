@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dsmr_parser.clients.settings import SERIAL_SETTINGS_V5
+import pytest
+
 from custom_components.meterhub.const import DOMAIN
 from homeassistant import config_entries
 from homeassistant.config_entries import ConfigEntryState
@@ -181,5 +184,21 @@ async def test_options_are_validated(hass: HomeAssistant, tcp_meter: TcpMeter) -
         }
         assert entry.state is ConfigEntryState.LOADED
         assert len(entry.runtime_data.forwarders) == 2
+    finally:
+        await sender.stop()
+
+
+async def test_works_next_to_core_dsmr(
+    hass: HomeAssistant, tcp_meter: TcpMeter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Core's dsmr (through dsmr-parser's reader) writes its port into dsmr-parser's shared
+    settings dicts; our reader must not pick that up (found by the benchmark)."""
+    monkeypatch.setitem(SERIAL_SETTINGS_V5, "url", "/dev/ttyUSB-of-core")
+    monkeypatch.setitem(SERIAL_SETTINGS_V5, "low_latency", False)
+    sender = Sender(tcp_meter.write, telegrams.v5(), 0.1)
+    sender.start()
+    try:
+        entry = await add_meter(hass, tcp_meter.url, "5")
+        await wait_for(lambda: entry.runtime_data.reader.stats.telegrams > 0)
     finally:
         await sender.stop()

@@ -316,6 +316,9 @@ def plausible_versions(telegram: str) -> set[str]:
 # --- the connection --------------------------------------------------------------------------
 
 
+_LINE_SETTINGS: Final = ("baudrate", "bytesize", "parity", "stopbits", "xonxoff", "rtscts")
+
+
 class _P1Protocol(asyncio.Protocol):
     """Frames incoming bytes and hands checked telegrams to the reader."""
 
@@ -339,8 +342,9 @@ async def _async_open(
     port: str, profile: VersionProfile, protocol: _P1Protocol
 ) -> asyncio.BaseTransport:
     """Open ``port`` with the version's line settings; any failure is a connection error."""
-    settings = {**profile.serial_settings}
-    settings.pop("timeout", None)
+    # Only the line settings: dsmr-parser's own reader writes "url" and more into these shared
+    # dicts when Home Assistant's core dsmr integration runs in the same process.
+    settings = {key: profile.serial_settings[key] for key in _LINE_SETTINGS}
     loop = asyncio.get_running_loop()
     try:
         transport, _ = await serialx.create_serial_connection(
@@ -441,7 +445,12 @@ class P1Reader:
         """Connect, read, reconnect: until cancelled. The port is closed whenever this returns."""
         try:
             while True:
-                await self._run_once()
+                try:
+                    await self._run_once()
+                except Exception as err:  # the reader must outlive any surprise
+                    self.stats.connect_failures += 1
+                    self.stats.last_error = type(err).__name__
+                    _LOGGER.exception("Unexpected error in the P1 reader; reconnecting")
                 self._lost()
                 await asyncio.sleep(self._backoff)
                 self._backoff = min(self._backoff * 2, self.backoff_max)
