@@ -50,6 +50,7 @@ REDACT_KEYS: Final = frozenset(
         "asset_id",
         "apartment_id",
         "meter_id",
+        "forward_to",
         "unique_id",
         "meter",
         "url",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .base import ProviderRegistry
 from .caruna import CarunaProvider
+from .dsmr import DsmrProvider
 from .dsmr_reader import DsmrReaderProvider
 from .enedis import EnedisProvider
 from .korto import KortoProvider
@@ -11,6 +12,7 @@ from .octopus import OctopusProvider
 
 REGISTRY = ProviderRegistry()
 for provider in (
+    DsmrProvider(),
     DsmrReaderProvider(),
     OctopusProvider(),
     EnedisProvider(),

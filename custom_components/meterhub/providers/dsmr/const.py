@@ -1,0 +1,28 @@
+"""Configuration keys and defaults of the DSMR provider (names as in Home Assistant's core ``dsmr``)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from ...const import PROVIDER_DSMR
+
+PROVIDER: Final = PROVIDER_DSMR
+
+CONF_PORT: Final = "port"
+CONF_DSMR_VERSION: Final = "dsmr_version"
+CONF_TIME_BETWEEN_UPDATE: Final = "time_between_update"
+CONF_FORWARD_TO: Final = "forward_to"
+
+DEFAULT_TIME_BETWEEN_UPDATE: Final = 30
+#: How long the config flow waits for a first telegram (DSMR 2.2/4 meters send one every 10 s).
+VALIDATE_TIMEOUT: Final = 25.0
+
+VERSION_LABELS: Final = {
+    "5": "DSMR 5",
+    "5B": "DSMR 5B (Belgium, Fluvius)",
+    "5L": "DSMR 5L (Luxembourg, unencrypted)",
+    "5S": "DSMR 5S (Sweden)",
+    "Q3D": "Q3D (Austria)",
+    "4": "DSMR 4",
+    "2.2": "DSMR 2.2",
+}

@@ -1,0 +1,265 @@
+"""One P1 meter while its entry is loaded: the reader task, the throttle, sensors and statistics.
+
+The hot path runs once per telegram (every second on DSMR 5) in the event loop and is kept cheap: the
+reader has already checked the CRC; the telegram is queued for forwarding; the expensive parse runs
+only when a state update is due (the "minimum time between updates" option) or an M-Bus reading
+changed (so no gas or water reading is missed for the statistics). Sensors then write only what
+changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+import re
+import time
+from typing import Any, Final
+
+from homeassistant.components.sensor import SensorEntity
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP
+from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+
+from ...api.dsmr import DsmrConnectionError, P1Reader, TelegramDecoder
+from ...const import LOGGER
+from ...entity import meter_device
+from ...statistics import VOLUME_M3, StatisticSeries
+from ..base import ProviderRuntime
+from .const import (
+    CONF_DSMR_VERSION,
+    CONF_PORT,
+    CONF_TIME_BETWEEN_UPDATE,
+    DEFAULT_TIME_BETWEEN_UPDATE,
+    PROVIDER,
+)
+from .forwarding import Forwarder, forward_targets
+from .mbus_statistics import MbusStatistics
+from .model import MbusReading, P1Snapshot, mbus_readings
+from .sensors import ELECTRICITY_SENSORS, DsmrSensor, electricity_values, mbus_description
+
+#: The M-Bus reading lines: when their text changes, a new gas/water reading has arrived.
+_MBUS_LINES: Final = re.compile(r"^\d-\d:24\.[23]\.[013]\(.*$", re.MULTILINE)
+#: The silent-line timeout: a telegram arrives every 1 s (DSMR 5) or 10 s (DSMR 2.2/4).
+SILENT_TIMEOUT: Final = 60.0
+
+_STATISTIC_UNITS: Final = {"gas", "water"}
+
+
+class DsmrCoordinator(DataUpdateCoordinator[P1Snapshot]):
+    """Holds the newest shown telegram; pushed to by the reader, never polled."""
+
+
+class DsmrRuntime(ProviderRuntime):
+    """The reader task and everything fed from it."""
+
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
+        """Wire reader, coordinator, sensors and forwarders; :meth:`start` starts reading."""
+        self.hass = hass
+        self.entry = entry
+        self.version: str = entry.data[CONF_DSMR_VERSION]
+        self.meter_id: str = entry.unique_id or entry.entry_id
+        self.coordinator = DsmrCoordinator(
+            hass, LOGGER, config_entry=entry, name="DSMR P1 meter", update_interval=None
+        )
+        super().__init__([self.coordinator])
+        self.decoder = TelegramDecoder(self.version)
+        self.min_interval = float(
+            entry.options.get(CONF_TIME_BETWEEN_UPDATE, DEFAULT_TIME_BETWEEN_UPDATE)
+        )
+        self.reader = P1Reader(
+            entry.data[CONF_PORT],
+            self.version,
+            on_telegram=self._on_telegram,
+            on_connection=self._on_connection,
+            silent_timeout=SILENT_TIMEOUT,
+        )
+        self.forwarders = [Forwarder(hass, url, key) for url, key in forward_targets(entry.options)]
+        self._last_shown = -1e12
+        self._update_due = True
+        self._mbus_text: list[str] = []
+        self._entities: dict[str, DsmrSensor] = {}
+        self._statistics: dict[int, MbusStatistics] = {}
+        self._statistic_tasks: set[asyncio.Task[None]] = set()
+        self._task: asyncio.Task[None] | None = None
+        self._stop_listener: Any = None
+        self.parse_errors = 0
+        self.shown = 0
+
+    # --- life cycle ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start reading, and close the port when Home Assistant stops."""
+        self._task = self.entry.async_create_background_task(
+            self.hass, self.reader.run(), "meterhub dsmr reader"
+        )
+        for forwarder in self.forwarders:
+            forwarder.start(self.entry)
+        self._stop_listener = self.hass.bus.async_listen_once(
+            EVENT_HOMEASSISTANT_STOP, self._on_stop
+        )
+
+    @callback
+    def _on_stop(self, _event: Event) -> None:
+        self._stop_listener = None
+        if self._task is not None:
+            self._task.cancel()
+        self.reader.close()
+        self._cancel_statistics()
+
+    def _cancel_statistics(self) -> None:
+        """Stop pending imports (the recorder is going away, or the entry is)."""
+        for task in self._statistic_tasks:
+            task.cancel()
+
+    async def async_shutdown(self) -> None:
+        """Stop reading and close the port (unload)."""
+        if self._stop_listener is not None:
+            self._stop_listener()
+            self._stop_listener = None
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        self.reader.close()
+        # Let imports already under way finish: cancelling the task would not stop the recorder
+        # query it waits for, and each import is small and idempotent.
+        await asyncio.gather(*self._statistic_tasks, return_exceptions=True)
+        for forwarder in self.forwarders:
+            await forwarder.async_stop()
+        await super().async_shutdown()
+
+    # --- the hot path ----------------------------------------------------------------------
+
+    @callback
+    def _on_connection(self, connected: bool) -> None:
+        if connected:
+            self._update_due = True  # show the first telegram at once
+            return
+        if self.coordinator.data is not None:
+            self.coordinator.async_set_update_error(
+                DsmrConnectionError("the P1 connection is lost; reconnecting")
+            )
+
+    @callback
+    def _on_telegram(self, telegram: str) -> None:
+        for forwarder in self.forwarders:
+            forwarder.enqueue(telegram)
+        now = time.monotonic()
+        mbus_text = _MBUS_LINES.findall(telegram)
+        mbus_changed = mbus_text != self._mbus_text
+        if not mbus_changed and not self._update_due and now - self._last_shown < self.min_interval:
+            return
+        self._mbus_text = mbus_text
+        self._update_due = False
+        self._last_shown = now
+        self._show(telegram, book_mbus=mbus_changed)
+
+    @callback
+    def _show(self, telegram: str, *, book_mbus: bool) -> None:
+        try:
+            parsed = self.decoder.decode(telegram)
+        except Exception:  # the parser's errors are not a closed set
+            self.parse_errors += 1
+            LOGGER.debug("A telegram could not be parsed", exc_info=True)
+            return
+        snapshot = P1Snapshot(
+            values=electricity_values(parsed, self.version), mbus=mbus_readings(parsed)
+        )
+        self.shown += 1
+        # Data first: new entities write their state as soon as they are added.
+        self.coordinator.async_set_updated_data(snapshot)
+        self._add_new_entities(snapshot)
+        if book_mbus:
+            self._book_mbus(snapshot)
+
+    # --- sensors ---------------------------------------------------------------------------
+
+    def sensors(self) -> Iterable[SensorEntity]:
+        """The sensors known when the platform is set up; later ones are added as they appear."""
+        return list(self._entities.values())
+
+    def _electricity_device(self) -> Any:
+        return meter_device(
+            f"{PROVIDER}_{self.meter_id}",
+            name="Electricity meter",
+            model=f"DSMR {self.version}",
+            serial_number=self.meter_id,
+        )
+
+    def _add_new_entities(self, snapshot: P1Snapshot) -> None:
+        new: list[DsmrSensor] = []
+        if any(key not in self._entities for key in snapshot.values):
+            device = self._electricity_device()
+            prefix = f"{PROVIDER}_{self.meter_id}"
+            for description in ELECTRICITY_SENSORS:
+                if description.key in snapshot.values and description.key not in self._entities:
+                    entity = DsmrSensor(self.coordinator, device, prefix, description)
+                    self._entities[description.key] = entity
+                    new.append(entity)
+        for reading in snapshot.mbus.values():
+            slot = f"mbus_{reading.channel}"
+            if slot in self._entities or reading.value is None:
+                continue
+            meter = reading.identifier or f"{self.meter_id}_mbus{reading.channel}"
+            device = meter_device(
+                f"{PROVIDER}_{meter}",
+                name=f"{reading.kind.capitalize()} meter",
+                serial_number=reading.identifier,
+            )
+            entity = DsmrSensor(
+                self.coordinator, device, f"{PROVIDER}_{meter}", mbus_description(reading)
+            )
+            self._entities[slot] = entity
+            new.append(entity)
+        if new and self._add_sensors is not None:
+            self.add_sensors(new)
+
+    # --- statistics ------------------------------------------------------------------------
+
+    def _book_mbus(self, snapshot: P1Snapshot) -> None:
+        for reading in snapshot.mbus.values():
+            if reading.kind not in _STATISTIC_UNITS or reading.value is None:
+                continue
+            if reading.taken is None or reading.unit != VOLUME_M3:
+                continue
+            statistics = self._statistics.get(reading.channel)
+            if statistics is None:
+                statistics = self._statistics[reading.channel] = MbusStatistics(
+                    self.hass, self._series(reading)
+                )
+            task = self.entry.async_create_background_task(
+                self.hass,
+                statistics.async_add(reading.taken, reading.value),
+                "meterhub dsmr statistics",
+            )
+            self._statistic_tasks.add(task)
+            task.add_done_callback(self._statistic_tasks.discard)
+
+    def _series(self, reading: MbusReading) -> StatisticSeries:
+        meter = reading.identifier or f"{self.meter_id}_mbus{reading.channel}"
+        return StatisticSeries(
+            provider=PROVIDER,
+            meter=meter,
+            quantity=reading.kind,
+            name=f"{reading.kind.capitalize()} (P1, hour of reading)",
+            unit=VOLUME_M3,
+        )
+
+    # --- diagnostics -----------------------------------------------------------------------
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Reader counters, parse and display figures, statistics and forwarding counters."""
+        return {
+            "version": self.version,
+            "connected": self.reader.connected,
+            "reader": self.reader.stats.as_dict(),
+            "parse_errors": self.parse_errors,
+            "telegrams_shown": self.shown,
+            "min_seconds_between_updates": self.min_interval,
+            "mbus_channels": {
+                str(channel): {"imports": stats.imports, "ignored": stats.ignored}
+                for channel, stats in self._statistics.items()
+            },
+            "forwarding": [forwarder.diagnostics() for forwarder in self.forwarders],
+        }
