@@ -212,6 +212,13 @@ async def configure_energy_dashboard(base: str) -> None:
             print(f"Energy dashboard: {len(sources)} sources from Meter Hub", flush=True)
 
 
+async def demo(base: str, port: str) -> None:
+    """The demo's Meter Hub: a DSMR entry on the simulator, its sensors in the energy dashboard."""
+    await add_dsmr_entry(base, port)
+    await asyncio.sleep(5)  # the first telegrams create the entities
+    await configure_energy_dashboard(base)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="devhass")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -220,11 +227,16 @@ def main() -> None:
     p.add_argument("--port", type=int, default=8123)
     o = sub.add_parser("onboard")
     o.add_argument("--url", default="http://127.0.0.1:8123")
+    d = sub.add_parser("demo", help="add a DSMR entry and configure the energy dashboard")
+    d.add_argument("--url", default="http://127.0.0.1:8123")
+    d.add_argument("--port", default="socket://127.0.0.1:2001")
     args = parser.parse_args()
     if args.command == "prepare":
         prepare(args.config_dir, args.port)
-    else:
+    elif args.command == "onboard":
         asyncio.run(onboard(args.url))
+    else:
+        asyncio.run(demo(args.url, args.port))
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import os
 from pathlib import Path
+import re
 import shutil
 import socket
 import sys
@@ -23,7 +24,7 @@ import time
 
 from playwright.async_api import Page, async_playwright, expect
 
-from .devhass import PASSWORD, REPO, USER, onboard, prepare
+from .devhass import PASSWORD, REPO, USER, configure_energy_dashboard, onboard, prepare
 
 CHROMIUM_ARGS = [
     "--headless=new",
@@ -88,9 +89,26 @@ async def add_dsmr_entry(page: Page, base: str, port: str, shots: Path) -> None:
     await page.get_by_placeholder("Search for a brand name").fill("Meter Hub")
     await page.get_by_text("Meter Hub", exact=True).click()
     await page.get_by_text("DSMR smart meter (P1 port)").click()
-    await page.get_by_label("Port").fill(port)
+    # The port is a picker: the serial ports Home Assistant sees, or any text typed in.
+    await page.locator("ha-generic-picker ha-picker-field").first.click()
+    await page.get_by_placeholder("Search | Add custom item").fill(port)
+    await page.get_by_text(f'Add custom item "{port}"').click()
     await page.screenshot(path=shots / "config-dialog.png")
     await page.get_by_role("button", name="Submit").click()
+
+
+async def show_device(page: Page, base: str, shots: Path, run: Run) -> None:
+    """Open the meter's device page and wait for live values from the simulator."""
+    await page.goto(f"{base}/config/integrations/integration/meterhub")
+    await page.get_by_text("Electricity meter", exact=True).click()
+    # What a screen reader gets from the page: the sensors card lists "Power consumption 0.20 kW".
+    live = re.compile(r"Power consumption (\d+(?:\.\d+)?\s?k?W)\b")
+    found = None
+    async with asyncio.timeout(60):
+        while not (found := live.search(await page.locator("body").aria_snapshot())):  # noqa: ASYNC110
+            await asyncio.sleep(1)
+    await page.screenshot(path=shots / "device.png", full_page=True)
+    run.check("device page shows live values", True, found.group(1))
 
 
 async def main_async(args: argparse.Namespace) -> int:
@@ -132,6 +150,15 @@ async def main_async(args: argparse.Namespace) -> int:
                 await expect(page.get_by_text("Success")).to_be_visible(timeout=30_000)
                 await page.screenshot(path=shots / "config-success.png")
                 run.check("add the DSMR entry through the UI", True)
+                await page.keyboard.press("Escape")
+                await show_device(page, base, shots, run)
+                await configure_energy_dashboard(base)
+                await page.goto(f"{base}/energy")
+                await page.get_by_role("tab", name="Electricity").click()
+                await expect(page.get_by_text("Loading...")).to_be_hidden(timeout=60_000)
+                await page.wait_for_timeout(3000)  # charts animate in
+                await page.screenshot(path=shots / "energy-dashboard.png")
+                run.check("energy dashboard uses Meter Hub's sensors", True)
             except Exception as err:
                 await page.screenshot(path=shots / "failure.png")
                 run.check("browser flow", False, f"{type(err).__name__}: {err}".splitlines()[0])
