@@ -10,6 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+# The integration's own CRC (CRC-16/ARC, checked against dsmr-parser in its tests).
+from custom_components.meterhub.api.dsmr import crc16
+
+__all__ = ["VERSIONS", "Reading", "compose", "crc16"]
+
 VERSIONS = ("2.2", "4", "5", "5B")
 LOCAL_TZ = {
     "2.2": "Europe/Amsterdam",
@@ -17,16 +22,6 @@ LOCAL_TZ = {
     "5": "Europe/Amsterdam",
     "5B": "Europe/Brussels",
 }
-
-
-def crc16(data: bytes) -> int:
-    """CRC16/ARC: reflected polynomial 0xA001, initial value 0 (DSMR 4 and later)."""
-    crc = 0
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
-    return crc
 
 
 def dsmr_timestamp(moment: datetime, version: str) -> str:
