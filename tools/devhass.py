@@ -143,6 +143,22 @@ async def api_token(session: aiohttp.ClientSession, base: str) -> str:
         return str((await response.json())["access_token"])
 
 
+async def wait_until_running(base: str, seconds: int = 900) -> None:
+    """Wait until Home Assistant has finished starting.
+
+    Its HTTP API answers early; on a first start it then still installs integration requirements
+    (minutes on a new machine), and the frontend shows "Loading..." until the core is running.
+    """
+    async with aiohttp.ClientSession() as session:
+        headers = {"Authorization": f"Bearer {await api_token(session, base)}"}
+        for _ in range(seconds):
+            async with session.get(f"{base}/api/config", headers=headers) as response:
+                if response.status == 200 and (await response.json()).get("state") == "RUNNING":
+                    return
+            await asyncio.sleep(1)
+    raise TimeoutError(f"Home Assistant on {base} did not finish starting within {seconds} s")
+
+
 async def add_dsmr_entry(base: str, port: str, version: str = "5") -> None:
     """Add a DSMR entry through the config flow API, unless one exists for this port."""
     async with aiohttp.ClientSession() as session:
@@ -214,6 +230,7 @@ async def configure_energy_dashboard(base: str) -> None:
 
 async def demo(base: str, port: str) -> None:
     """The demo's Meter Hub: a DSMR entry on the simulator, its sensors in the energy dashboard."""
+    await wait_until_running(base)
     await add_dsmr_entry(base, port)
     await asyncio.sleep(5)  # the first telegrams create the entities
     await configure_energy_dashboard(base)

@@ -24,7 +24,15 @@ import time
 
 from playwright.async_api import Page, async_playwright, expect
 
-from .devhass import PASSWORD, REPO, USER, configure_energy_dashboard, onboard, prepare
+from .devhass import (
+    PASSWORD,
+    REPO,
+    USER,
+    configure_energy_dashboard,
+    onboard,
+    prepare,
+    wait_until_running,
+)
 
 CHROMIUM_ARGS = [
     "--headless=new",
@@ -137,6 +145,7 @@ async def main_async(args: argparse.Namespace) -> int:
         )
         started = time.monotonic()
         await onboard(base)
+        await wait_until_running(base)
         run.check("home assistant starts", True, f"{time.monotonic() - started:.0f} s")
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(
