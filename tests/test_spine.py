@@ -300,3 +300,24 @@ async def test_diagnostics_redact_secrets_and_identifiers(
     assert diagnostics["entry"]["data"]["api_key"] == "**REDACTED**"
     assert diagnostics["provider"]["calls"] >= 1
     assert diagnostics["coordinators"][0]["last_update_success"] is True
+
+
+async def test_sensor_before_any_data_is_unknown_not_an_error(hass: HomeAssistant) -> None:
+    """A push source (the P1 port) may add its entities before the first telegram arrives."""
+    from custom_components.meterhub.const import LOGGER
+    from custom_components.meterhub.entity import meter_device
+    from custom_components.meterhub.sensor import MeterHubSensor
+    from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+
+    from .stub_provider import STUB_SENSOR
+
+    coordinator: DataUpdateCoordinator[float] = DataUpdateCoordinator(
+        hass, LOGGER, config_entry=None, name="push"
+    )
+    sensor = MeterHubSensor(coordinator, meter_device("m", name="M"), "m", STUB_SENSOR)
+    assert coordinator.data is None
+    assert sensor.native_value is None  # unknown until the first data, no exception
+    assert sensor.extra_state_attributes is None
+    coordinator.async_set_updated_data(12.5)
+    assert sensor.available is True
+    assert sensor.native_value == 12.5

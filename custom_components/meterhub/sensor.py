@@ -39,7 +39,9 @@ class MeterHubSensor[DataT](MeterHubCoordinatorEntity[DataUpdateCoordinator[Data
 
     @property
     def native_value(self) -> SensorValue:
-        """The value the description reads from the latest data."""
+        """The value the description reads from the latest data (None before any data)."""
+        if self.coordinator.data is None:
+            return None
         return self.entity_description.value_fn(self.coordinator.data)
 
     @property
@@ -48,13 +50,15 @@ class MeterHubSensor[DataT](MeterHubCoordinatorEntity[DataUpdateCoordinator[Data
         if not super().available:
             return False
         check = self.entity_description.available_fn
-        return check is None or check(self.coordinator.data)
+        return check is None or self.coordinator.data is None or check(self.coordinator.data)
 
     @property
     def extra_state_attributes(self) -> Mapping[str, Any] | None:
         """Extra attributes (a reading's date, ...) where the description defines them."""
         attributes = self.entity_description.attributes_fn
-        return None if attributes is None else attributes(self.coordinator.data)
+        if attributes is None or self.coordinator.data is None:
+            return None
+        return attributes(self.coordinator.data)
 
 
 async def async_setup_entry(

@@ -17,7 +17,10 @@ import tty
 
 import pytest
 
+from custom_components.meterhub.const import DOMAIN
 from custom_components.meterhub.providers.dsmr import const as dsmr_const
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant
 
 
 class PtyMeter:
@@ -131,6 +134,20 @@ async def tcp_meter(socket_enabled: None) -> AsyncIterator[TcpMeter]:
 def quick_validation(monkeypatch: pytest.MonkeyPatch) -> None:
     """The flow waits 25 s for a telegram on real hardware; tests' meters answer at once."""
     monkeypatch.setattr(dsmr_const, "VALIDATE_TIMEOUT", 1.0)
+
+
+@pytest.fixture(autouse=True)
+async def unload_meters_before_teardown(hass: HomeAssistant) -> AsyncIterator[None]:
+    """Unload every entry while the recorder still exists.
+
+    Unloading waits for the M-Bus statistics under way; left to teardown, such an import would
+    query a database the test harness has already dropped.
+    """
+    yield
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        if entry.state is ConfigEntryState.LOADED:
+            await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
 
 
 class Sender:
