@@ -7,6 +7,8 @@ from pathlib import Path
 import re
 import struct
 
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 import pytest
 import yaml
 
@@ -20,6 +22,7 @@ from homeassistant.loader import async_get_integration
 ROOT = Path(__file__).parent.parent
 PACKAGE = ROOT / "custom_components" / DOMAIN
 HA_ROOT = Path(homeassistant.__file__).parent
+NEWEST_VENV = ROOT / ".venv-ha-newest"
 
 
 def load(path: Path) -> dict:
@@ -58,23 +61,63 @@ def test_manifest_keys_order_and_required() -> None:
     assert manifest["integration_type"] in {"hub", "device", "service"}
 
 
-def test_requirements_pinned_as_home_assistant_pins_them() -> None:
-    constraints = {
-        line.split("==")[0].lower(): line.strip()
-        for line in (HA_ROOT / "package_constraints.txt").read_text().splitlines()
-        if "==" in line and not line.startswith("#")
-    }
-    core_dsmr = load(HA_ROOT / "components" / "dsmr" / "manifest.json")["requirements"]
-    core_pins = {req.split("==")[0].lower(): req for req in core_dsmr}
-    for requirement in load(PACKAGE / "manifest.json")["requirements"]:
-        name = requirement.split("==")[0].lower()
-        assert "==" in requirement, f"{requirement} is not pinned"
-        expected = constraints.get(name) or core_pins.get(name)
-        if expected:
-            assert requirement == expected, f"{requirement}: Home Assistant pins {expected}"
+def _home_assistant_packages() -> dict[str, Path]:
+    """The installed Home Assistant releases we support: the tests' own and the newest one.
+
+    The newest lives in ``.venv-ha-newest`` (made by ``scripts/setup``); both are read from the
+    installed wheels, so a new release's constraints are checked the day setup installs it.
+    """
+    newest = sorted(NEWEST_VENV.glob("lib/python*/site-packages/homeassistant"))
+    if not newest:
+        pytest.fail(f"{NEWEST_VENV.name} is missing: run scripts/setup")
+    return {"oldest": HA_ROOT, "newest": newest[-1]}
+
+
+def _constraints(package: Path) -> dict[str, list[Requirement]]:
+    constraints: dict[str, list[Requirement]] = {}
+    for raw in (package / "package_constraints.txt").read_text().splitlines():
+        line = raw.split("#")[0].strip()
+        if not line:
+            continue
+        requirement = Requirement(line)
+        constraints.setdefault(canonicalize_name(requirement.name), []).append(requirement)
+    return constraints
+
+
+def _manifest_requirements() -> list[Requirement]:
+    return [Requirement(r) for r in load(PACKAGE / "manifest.json")["requirements"]]
+
+
+def test_requirements_are_minimums_not_pins() -> None:
+    """An exact pin that differs from the running release's constraint stops the integration loading.
+
+    It happened: ``serialx==1.11.0`` matched 2026.10's constraint and broke on 2026.11.0.
+    """
+    for requirement in _manifest_requirements():
+        operators = {spec.operator for spec in requirement.specifier}
+        assert operators == {">="}, f"{requirement}: declare a >= minimum, never a pin"
+
+
+@pytest.mark.parametrize("release", ["oldest", "newest"])
+def test_requirements_satisfiable_under_home_assistant_constraints(release: str) -> None:
+    package = _home_assistant_packages()[release]
+    constraints = _constraints(package)
+    for requirement in _manifest_requirements():
+        for constraint in constraints.get(canonicalize_name(requirement.name), []):
+            pinned = [spec.version for spec in constraint.specifier if spec.operator == "=="]
+            for version in pinned:
+                assert requirement.specifier.contains(version, prereleases=True), (
+                    f"{requirement} cannot be installed next to {constraint} "
+                    f"({release} release's constraints: {package / 'package_constraints.txt'})"
+                )
+
+
+def test_tests_run_on_the_declared_minimums() -> None:
+    """The suite runs on each requirement's minimum, so the minimum is a tested claim."""
     test_pins = (ROOT / "requirements_test.txt").read_text()
-    for requirement in load(PACKAGE / "manifest.json")["requirements"]:
-        assert requirement in test_pins, f"tests must run with {requirement}"
+    for requirement in _manifest_requirements():
+        minimum = next(spec.version for spec in requirement.specifier)
+        assert f"{requirement.name}=={minimum}" in test_pins, f"tests must run with {requirement}"
 
 
 def test_hacs_json_only_allowed_keys() -> None:
@@ -93,9 +136,9 @@ def test_hacs_json_only_allowed_keys() -> None:
     }
     assert set(hacs) <= allowed
     assert hacs["name"] == "Meter Hub"
-    minimum = tuple(int(p) for p in hacs["homeassistant"].split("."))
-    tested = tuple(int(p) for p in homeassistant.const.__version__.split(".")[:3])
-    assert minimum <= tested, "hacs.json must not require a newer Home Assistant than we test"
+    assert hacs["homeassistant"] == homeassistant.const.__version__, (
+        "hacs.json's minimum is the oldest release the suite runs on"
+    )
     assert (ROOT / "info.md").is_file()
 
 

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 from pathlib import Path
+import socket
 import sys
 
 import aiohttp
@@ -46,21 +48,71 @@ logger:
 """
 
 
+def free_port() -> int:
+    """A TCP port on the loopback interface that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Run:
+    """The processes and checks of one end-to-end run; the processes are stopped whatever happens."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.processes: list[asyncio.subprocess.Process] = []
+        self.results: list[tuple[str, bool, str]] = []
+
+    async def start(self, *cmd: str, log: str) -> asyncio.subprocess.Process:
+        out = (self.workdir / log).open("wb")
+        process = await asyncio.create_subprocess_exec(
+            *cmd, cwd=REPO, stdout=out, stderr=asyncio.subprocess.STDOUT
+        )
+        self.processes.append(process)
+        return process
+
+    async def stop(self) -> None:
+        for process in reversed(self.processes):
+            if process.returncode is None:
+                process.terminate()
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(20):
+                        await process.wait()
+                if process.returncode is None:
+                    process.kill()
+
+    def check(self, name: str, ok: bool, detail: str = "") -> None:
+        self.results.append((name, ok, detail))
+        print(f"{'PASS' if ok else 'FAIL'} {name} {detail}", flush=True)
+
+    def summary(self) -> int:
+        """Print ``N passed, N failed`` and return the exit status."""
+        passed = sum(ok for _, ok, _ in self.results)
+        failed = len(self.results) - passed
+        print(f"{passed} passed, {failed} failed", flush=True)
+        return 1 if failed or not self.results else 0
+
+
 def _store(key: str, data: object, version: int = 1, minor: int = 1) -> str:
     return json.dumps(
         {"version": version, "minor_version": minor, "key": key, "data": data}, indent=1
     )
 
 
-def prepare(config_dir: Path, port: int) -> None:
-    """Write configuration.yaml, link the integration in, set the port and skip onboarding steps."""
+def prepare(config_dir: Path, port: int, *, frontend: bool = True) -> None:
+    """Write configuration.yaml, link the integration in, set the port and skip onboarding steps.
+
+    Without ``frontend`` Home Assistant serves only its APIs (the smoke test), and a first start
+    does not install the frontend package.
+    """
     (config_dir / "custom_components").mkdir(parents=True, exist_ok=True)
     link = config_dir / "custom_components" / "meterhub"
     if not link.exists():
         link.symlink_to(REPO / "custom_components" / "meterhub")
     configuration = config_dir / "configuration.yaml"
     if not configuration.exists():
-        configuration.write_text(CONFIGURATION)
+        text = CONFIGURATION if frontend else CONFIGURATION.replace("frontend:\n", "")
+        configuration.write_text(text)
     storage = config_dir / ".storage"
     storage.mkdir(exist_ok=True)
     http = {

@@ -3,7 +3,7 @@
 Settings -> Devices & services -> Add integration -> Meter Hub -> DSMR -> port and version ->
 submit; then the device page must show live values. Screenshots go to ``--shots`` (README images).
 
-    python -m tools.e2e_browser [--shots docs/images] [--keep]
+    python -m tools.e2e_browser [--hass PATH] [--shots docs/images] [--keep]
 
 Prints ``N passed, N failed`` as its last line and exits non-zero on failure.
 """
@@ -12,12 +12,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 from pathlib import Path
 import re
 import shutil
-import socket
 import sys
 import tempfile
 import time
@@ -28,7 +26,9 @@ from .devhass import (
     PASSWORD,
     REPO,
     USER,
+    Run,
     configure_energy_dashboard,
+    free_port,
     onboard,
     prepare,
     wait_until_running,
@@ -44,43 +44,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Run:
-    """The processes of one end-to-end run, stopped whatever happens."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.workdir = workdir
-        self.processes: list[asyncio.subprocess.Process] = []
-        self.results: list[tuple[str, bool, str]] = []
-
-    async def start(self, *cmd: str, log: str) -> asyncio.subprocess.Process:
-        out = (self.workdir / log).open("wb")
-        process = await asyncio.create_subprocess_exec(
-            *cmd, cwd=REPO, stdout=out, stderr=asyncio.subprocess.STDOUT
-        )
-        self.processes.append(process)
-        return process
-
-    async def stop(self) -> None:
-        for process in reversed(self.processes):
-            if process.returncode is None:
-                process.terminate()
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(20):
-                        await process.wait()
-                if process.returncode is None:
-                    process.kill()
-
-    def check(self, name: str, ok: bool, detail: str = "") -> None:
-        self.results.append((name, ok, detail))
-        print(f"{'PASS' if ok else 'FAIL'} {name} {detail}", flush=True)
 
 
 async def login(page: Page, base: str) -> None:
@@ -140,9 +103,7 @@ async def main_async(args: argparse.Namespace) -> int:
             "--solar",
             log="simulator.log",
         )
-        await run.start(
-            str(Path(python).parent / "hass"), "-c", str(workdir / "config"), log="hass.log"
-        )
+        await run.start(str(args.hass), "-c", str(workdir / "config"), log="hass.log")
         started = time.monotonic()
         await onboard(base)
         await wait_until_running(base)
@@ -178,10 +139,7 @@ async def main_async(args: argparse.Namespace) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
         else:
             print(f"kept {workdir}")
-    passed = sum(ok for _, ok, _ in run.results)
-    failed = len(run.results) - passed
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return run.summary()
 
 
 def main() -> None:
@@ -189,6 +147,12 @@ def main() -> None:
     parser.add_argument("--shots", type=Path, default=REPO / ".dev" / "screenshots")
     parser.add_argument(
         "--keep", action="store_true", help="keep the temporary configuration and logs"
+    )
+    parser.add_argument(
+        "--hass",
+        type=Path,
+        default=Path(sys.executable).parent / "hass",
+        help="the Home Assistant to run (default: this Python's; scripts/test uses the newest)",
     )
     os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
     args = parser.parse_args()
