@@ -59,7 +59,7 @@ async def test_form_validates_prm_locally_then_creates_the_entry(
     assert entry.title == "Linky …1234"
     assert entry.data == {"provider": "enedis", "token": TOKEN, "prm": PRM}
     request = gateway.requests[0]
-    assert request.kind == "consumption_load_curve"
+    assert request.kind == "courbe_de_charge_consommation"
     assert (request.start, request.end) == (date(2026, 6, 3), date(2026, 6, 10))
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
@@ -82,8 +82,14 @@ async def test_form_validates_prm_locally_then_creates_the_entry(
         (lambda g: g.tokens.clear(), "invalid_auth"),
         (lambda g: setattr(g, "curve_from", date(2030, 1, 1)), "no_data"),
         (lambda g: setattr(g, "answer_for_prm", "99999999999999"), "wrong_prm"),
-        (lambda g: g.fail.update({"consumption_load_curve": 500}), "cannot_connect"),
-        (lambda g: g.fail.update({"consumption_load_curve": 429}), "rate_limited"),
+        (
+            lambda g: g.fail.update({"courbe_de_charge_consommation": (500, "technical_error")}),
+            "cannot_connect",
+        ),
+        (
+            lambda g: g.fail.update({"courbe_de_charge_consommation": (429, "too many requests")}),
+            "rate_limited",
+        ),
     ],
 )
 async def test_form_errors_then_recovery(
@@ -136,10 +142,12 @@ async def test_diagnostics_hide_token_and_prm(
 ) -> None:
     freezer.move_to(NOW)
     gateway.curve_from = date(2026, 6, 3)
-    gateway.fail = {"daily_consumption": 500}
+    gateway.fail = {"consommation_quotidienne": (500, "technical_error")}
     entry = await add_entry(hass)
     await advance(hass, freezer, timedelta(minutes=5))
-    gateway.fail = {"consumption_max_power": 500}  # only the sensor misses it: the step goes on
+    gateway.fail = {
+        "puissance_conso_max_quotidienne": (500, "technical_error")
+    }  # only the sensor misses it: the step goes on
     await advance(hass, freezer, timedelta(hours=1, minutes=35))
     # Called directly: the HTTP view's access token does not accept a frozen clock in 2026-06.
     diagnostics = await async_get_config_entry_diagnostics(hass, entry)

@@ -46,12 +46,12 @@ async def test_setup_backfills_daily_then_load_curve_without_double_counting(
     assert gateway.requests == []  # setup itself never calls the gateway
     await advance(hass, freezer, timedelta(hours=3))
     assert kinds(gateway) == [
-        "daily_consumption",
-        "consumption_load_curve",
-        "consumption_max_power",
-        "consumption_load_curve",
-        "consumption_load_curve",
-        "consumption_load_curve",  # 404 for 05-13..05-20: nothing older, backfill done
+        "consommation_quotidienne",
+        "courbe_de_charge_consommation",
+        "puissance_conso_max_quotidienne",
+        "courbe_de_charge_consommation",
+        "courbe_de_charge_consommation",
+        "courbe_de_charge_consommation",  # 404 for 05-13..05-20: nothing older, backfill done
     ]
     first = gateway.requests[0]
     assert (first.start, first.end) == (date(2025, 6, 10), date(2026, 6, 10))
@@ -199,10 +199,10 @@ async def test_holes_in_the_curve_are_filled_from_the_daily_total(
     await advance(hass, freezer, timedelta(minutes=10))
     # The curve of June 9 lacks an hour: the total was asked for and fills it.
     assert kinds(gateway) == [
-        "daily_consumption",
-        "consumption_load_curve",
-        "daily_consumption",
-        "consumption_max_power",
+        "consommation_quotidienne",
+        "courbe_de_charge_consommation",
+        "consommation_quotidienne",
+        "puissance_conso_max_quotidienne",
     ]
     hours = await changes(hass, "consumption", june9, june9 + timedelta(days=1))
     assert hours[june9 + timedelta(hours=5)] == 1.0
@@ -214,15 +214,15 @@ async def test_gateway_failure_backs_off_and_recovers(
 ) -> None:
     freezer.move_to(START)
     gateway.curve_from = date(2026, 6, 3)
-    gateway.fail = {"daily_consumption": 500}
+    gateway.fail = {"consommation_quotidienne": (500, "technical_error")}
     await add_entry(hass)
     await advance(hass, freezer, timedelta(minutes=50))
-    assert kinds(gateway) == ["daily_consumption"]
+    assert kinds(gateway) == ["consommation_quotidienne"]
     state = hass.states.get(entity_id(hass, "yesterday_consumption"))
     assert state.state == STATE_UNAVAILABLE
     gateway.fail = {}
     await advance(hass, freezer, timedelta(hours=1))
-    assert kinds(gateway)[:2] == ["daily_consumption", "daily_consumption"]
+    assert kinds(gateway)[:2] == ["consommation_quotidienne", "consommation_quotidienne"]
     assert hass.states.get(entity_id(hass, "yesterday_consumption")).state == "24.0"
 
 
