@@ -15,7 +15,7 @@ from homeassistant import config_entries
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 
 from .conftest import add_entry, advance
 from .gateway import PRM, TOKEN, FakeGateway
@@ -181,3 +181,43 @@ async def test_form_refuses_to_send_past_the_budget(
     result = await hass.config_entries.flow.async_configure(flow_id, {"token": TOKEN, "prm": PRM})
     assert result["errors"] == {"base": "rate_limited"}
     assert len(gateway.requests) == 3
+
+
+async def test_form_shows_what_enedis_said_without_the_prm(
+    hass: HomeAssistant, gateway: FakeGateway, freezer: FrozenDateTimeFactory
+) -> None:
+    freezer.move_to(NOW)
+    flow_id = await open_form(hass)
+    description = "Le point {prm} n'est pas ouvert aux services de mesure"
+    gateway.fail = {"courbe_de_charge_consommation": (400, description)}
+    result = await hass.config_entries.flow.async_configure(flow_id, {"token": TOKEN, "prm": PRM})
+    assert result["errors"] == {"base": "request_refused"}
+    assert result["description_placeholders"] == {
+        "gateway_url": "https://conso.boris.sh",
+        "gateway_error": "Le point <prm> n'est pas ouvert aux services de mesure",
+    }
+    assert PRM not in str(result)
+    assert TOKEN not in str(result)
+
+
+async def test_meter_activated_this_week_is_accepted(
+    hass: HomeAssistant, gateway: FakeGateway, freezer: FrozenDateTimeFactory
+) -> None:
+    """The week asked for starts before the activation: Enedis knows the meter, so it is fine."""
+    freezer.move_to(NOW)
+    gateway.activation = date(2026, 6, 7)
+    flow_id = await open_form(hass)
+    result = await hass.config_entries.flow.async_configure(flow_id, {"token": TOKEN, "prm": PRM})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    entry = result["result"]
+    await advance(hass, freezer, timedelta(hours=6), step=timedelta(minutes=30))
+    plan = entry.runtime_data.coordinator.plan
+    assert plan.history_start == date(2026, 6, 7)
+    yesterday = hass.states.get(
+        er.async_get(hass).async_get_entity_id(
+            "sensor", DOMAIN, f"enedis_{PRM}_yesterday_consumption"
+        )
+    )
+    assert yesterday is not None
+    assert yesterday.state == "24.0"

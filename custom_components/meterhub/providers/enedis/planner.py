@@ -199,8 +199,9 @@ class PlanState:
             )
             recent = tomorrow_morning if retry > at_paris(today, LAST_ATTEMPT_OF_DAY) else retry
         # While backfilling a step comes every BACKFILL_GAP, and nothing, not even the morning
-        # attempt at its random minute, comes sooner than that after the previous step.
-        self.next_run = now + BACKFILL_GAP if self.backfilling else recent
+        # attempt at its random minute (nor the one right after the backfill's last step),
+        # comes sooner than that after the previous step.
+        self.next_run = now + BACKFILL_GAP if self.backfilling else max(recent, now + BACKFILL_GAP)
         return self.next_run
 
     def schedule_failure(
