@@ -134,6 +134,26 @@ def test_autumn_fold_is_told_apart_by_the_order_of_the_answer() -> None:
     assert sum(mixed[m] for m in differing) == sum(exact[m] for m in differing)
 
 
+def test_a_null_summer_reading_keeps_the_winter_one_in_its_own_slot() -> None:
+    recorded = fixture("courbe_de_charge_consommation_autumn.json")["grandeur"][0]["points"]
+    first_two = [n for n, p in enumerate(recorded) if p["d"].endswith("02:00:00")]
+    assert len(first_two) == 2
+    summer, winter = first_two
+    points = [dict(p) for p in recorded]
+    points[summer]["v"] = None
+    for order in (points, points[::-1]):
+        parsed = {p.start: p.wh for p in parse_load_curve(order)}
+        # The half hour ending 02:00 CEST (00:00 UTC) is missing; the one ending 02:00 CET
+        # (01:00 UTC) keeps its own value.
+        assert datetime(2026, 10, 24, 23, 30, tzinfo=UTC) not in parsed
+        assert parsed[datetime(2026, 10, 25, 0, 30, tzinfo=UTC)] == 100 * (winter + 1) / 2
+        assert len(parsed) == 49
+    shuffled = list(points)
+    random.Random(3).shuffle(shuffled)
+    parsed = {p.start: p.wh for p in parse_load_curve(shuffled)}
+    assert len(parsed) == 48  # the order cannot tell which is null: neither is booked
+
+
 async def test_recorded_answers_through_the_client(
     hass: HomeAssistant, aioclient_mock: AiohttpClientMocker
 ) -> None:

@@ -243,42 +243,49 @@ def parse_load_curve(
     come in any order, so the two readings of a repeated time are told apart by the order of the
     answer: the gateway relays Enedis' time order, ascending (first = summer time, the earlier
     instant) or, if the whole answer is reversed, descending (first = winter time). The direction
-    is read from the points whose wall time is not repeated. When the answer is shuffled and the
-    order cannot tell, both readings of a repeated time get their mean: the day's total, the two
-    hours' total and the peak/off-peak split (same wall-clock hour) stay exact, only the split
-    between the two UTC hours of that night is evened out. Two points for the same unambiguous
-    time keep the last one.
+    is read from the points whose wall time is not repeated; null points keep their place, so a
+    null summer reading never pushes the winter one into its slot. When the answer is shuffled
+    and the order cannot tell, both readings of a repeated time get their mean (nothing if either
+    is null): the day's total, the two hours' total and the peak/off-peak split (same wall-clock
+    hour) stay exact, only the split between the two UTC hours of that night is evened out. A
+    repeated time that comes only once is read as the summer one. Two points for the same
+    unambiguous time keep the last measured one.
     """
-    parsed: list[tuple[datetime, int, float]] = []
+    parsed: list[tuple[datetime, int, float | None]] = []
     for point in points:
         raw_date = point.get("d")
-        watts = _number(point.get("v"))
-        if not isinstance(raw_date, str) or watts is None:
+        if not isinstance(raw_date, str):
             continue
         try:
             naive = datetime.fromisoformat(raw_date.strip())
         except ValueError as err:
             raise EnedisResponseError(f"unreadable load-curve date {raw_date[:30]!r}") from err
         minutes = interval_minutes(point.get("p"), default_minutes)
-        parsed.append((naive, minutes, watts * factor))
+        watts = _number(point.get("v"))
+        parsed.append((naive, minutes, None if watts is None else watts * factor))
     repeated = {naive for naive, _, _ in parsed if naive.tzinfo is None and _ambiguous(naive)}
     direction = _array_direction([naive for naive, _, _ in parsed if naive not in repeated])
-    groups: dict[datetime, list[tuple[int, float]]] = {}
+    groups: dict[datetime, list[tuple[int, float | None]]] = {}
     for naive, minutes, watts in parsed:
         groups.setdefault(naive, []).append((minutes, watts))
     by_start: dict[datetime, IntervalValue] = {}
     for naive, readings in groups.items():
+        placed: list[tuple[int, tuple[int, float | None]]]
         if naive in repeated and len(readings) >= 2:
             pair = readings[:2]
             if direction == -1:
                 pair.reverse()
             elif direction == 0:
-                mean = sum(watts for _, watts in pair) / 2
+                values = [watts for _, watts in pair]
+                mean = None if None in values else sum(v for v in values if v is not None) / 2
                 pair = [(minutes, mean) for minutes, _ in pair]
-            placed = [(fold, reading) for fold, reading in enumerate(pair)]
+            placed = list(enumerate(pair))
         else:
-            placed = [(0, readings[-1])]
+            measured = [reading for reading in readings if reading[1] is not None]
+            placed = [(0, measured[-1])] if measured else []
         for fold, (minutes, watts) in placed:
+            if watts is None:
+                continue
             end = _to_utc(naive, fold)
             start = end - timedelta(minutes=minutes)
             by_start[start] = IntervalValue(start=start, minutes=minutes, wh=watts * minutes / 60)
