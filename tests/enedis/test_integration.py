@@ -314,3 +314,22 @@ async def test_refused_daily_request_shows_enedis_words_and_recovers(
     assert hass.states.get(entity_id(hass, "yesterday_consumption")).attributes["date"] == (
         "2026-06-10"
     )
+
+
+@pytest.mark.parametrize("minutes", [10, 15, 60])
+async def test_other_interval_lengths_book_the_same_hours(
+    hass: HomeAssistant, gateway: FakeGateway, freezer: FrozenDateTimeFactory, minutes: int
+) -> None:
+    freezer.move_to(datetime(2026, 10, 27, 9, 0, tzinfo=UTC))
+    gateway.curve_from = date(2026, 10, 20)
+    gateway.step_minutes = minutes
+    gateway.watts = lambda start: 1200.0 if start.astimezone(PARIS).hour < 6 else 600.0
+    entry = await add_entry(hass)
+    await advance(hass, freezer, timedelta(hours=1))
+    assert entry.runtime_data.coordinator.consumption.curve_complete(date(2026, 10, 25))
+    dst = date(2026, 10, 25)
+    hours = await changes(
+        hass, "consumption", local_midnight(dst), local_midnight(dst + timedelta(1))
+    )
+    # 25 hours: 00:00-06:00 wall clock is 7 real hours at 1.2 kWh, then 18 at 0.6 kWh.
+    assert list(hours.values()) == [1.2] * 7 + [0.6] * 18

@@ -36,6 +36,8 @@ ENTRY_ID = "legacy-enedis-entry"
 NOW = datetime(2026, 6, 10, 7, 0, tzinfo=UTC)  # 09:00 Paris, June 9 already imported
 OLD_DAYS = [date(2026, 5, 27) + timedelta(days=n) for n in range(14)]  # May 27 - June 9
 OLD_SUM = 5000.0  # what the statistic had summed before these days (older history)
+OLD_COST_SUM = 900.0
+OPTIONS = {"price_base_kwh": 0.2}
 
 
 @pytest.fixture(autouse=True)
@@ -72,7 +74,7 @@ def legacy_store() -> dict[str, Any]:
             "production": {},
             "max_power": {"2026-06-09": [6120.0, "2026-06-09T17:12:40+00:00"]},
             "sent": ["2026-06-10T06:17:00+00:00", "2026-06-10T06:17:00+00:00"],
-            "fingerprint": json.dumps([1, "", None, None, False]),
+            "fingerprint": json.dumps([1, "", 0.2, 0.2, False]),
             "deferred_consumption": [],
             "deferred_production": [],
         },
@@ -80,23 +82,28 @@ def legacy_store() -> dict[str, Any]:
 
 
 async def write_legacy_statistics(hass: HomeAssistant) -> None:
-    metadata = StatisticMetaData(
-        mean_type=StatisticMeanType.NONE,
-        has_sum=True,
-        name="Linky consumption",
-        source=DOMAIN,
-        statistic_id=stat_id("consumption"),
-        unit_class=EnergyConverter.UNIT_CLASS,
-        unit_of_measurement="kWh",
-    )
-    rows = []
-    total = OLD_SUM
-    hour = local_midnight(OLD_DAYS[0])
-    while hour < local_midnight(OLD_DAYS[-1] + timedelta(days=1)):
-        total += 1.0
-        rows.append({"start": hour, "state": 1.0, "sum": total})
-        hour += timedelta(hours=1)
-    async_add_external_statistics(hass, metadata, rows)
+    """Consumption (1 kWh an hour) and cost (0.20 EUR an hour), as the legacy version imported."""
+    for quantity, name, unit, unit_class, per_hour, base in (
+        ("consumption", "Linky consumption", "kWh", EnergyConverter.UNIT_CLASS, 1.0, OLD_SUM),
+        ("cost", "Linky cost", "EUR", None, 0.2, OLD_COST_SUM),
+    ):
+        metadata = StatisticMetaData(
+            mean_type=StatisticMeanType.NONE,
+            has_sum=True,
+            name=name,
+            source=DOMAIN,
+            statistic_id=stat_id(quantity),
+            unit_class=unit_class,
+            unit_of_measurement=unit,
+        )
+        rows = []
+        total = base
+        hour = local_midnight(OLD_DAYS[0])
+        while hour < local_midnight(OLD_DAYS[-1] + timedelta(days=1)):
+            total += per_hour
+            rows.append({"start": hour, "state": per_hour, "sum": total})
+            hour += timedelta(hours=1)
+        async_add_external_statistics(hass, metadata, rows)
     await async_wait_recording_done(hass)
 
 
@@ -113,6 +120,7 @@ async def test_entry_from_before_v2_keeps_ids_and_sums_without_restart_or_double
     before = await sums(hass, "consumption")
     assert len(before) == 14 * 24
     last_old_sum = before[max(before)]
+    cost_before = await sums(hass, "cost")
     assert last_old_sum == OLD_SUM + 14 * 24
     hass_storage[f"meterhub.enedis.{ENTRY_ID}"] = legacy_store()
     entry = MockConfigEntry(
@@ -121,6 +129,7 @@ async def test_entry_from_before_v2_keeps_ids_and_sums_without_restart_or_double
         unique_id=PRM,
         title="Linky …1234",
         data={"provider": "enedis", "token": TOKEN, "prm": PRM},
+        options=OPTIONS,
     )
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
@@ -144,9 +153,18 @@ async def test_entry_from_before_v2_keeps_ids_and_sums_without_restart_or_double
         hass, "consumption", local_midnight(date(2026, 6, 10)), local_midnight(date(2026, 6, 13))
     )
     assert list(new.values()) == [1.0] * 72
+    cost_before_last = OLD_COST_SUM + 14 * 24 * 0.2
+    cost = await sums(hass, "cost")
+    assert {hour: cost[hour] for hour in cost_before} == cost_before
+    assert round(cost[new_hours[0]], 6) == round(cost_before_last + 0.2, 6)
+    new_cost = await changes(
+        hass, "cost", local_midnight(date(2026, 6, 10)), local_midnight(date(2026, 6, 13))
+    )
+    assert {round(value, 6) for value in new_cost.values()} == {0.2}
     # Still exactly the statistic ids the legacy version made.
     ids = await get_instance(hass).async_add_executor_job(list_statistic_ids, hass)
     assert sorted(item["statistic_id"] for item in ids if item["source"] == DOMAIN) == [
-        stat_id("consumption")
+        stat_id("consumption"),
+        stat_id("cost"),
     ]
     assert entry.runtime_data.coordinator.plan.history_start is None
