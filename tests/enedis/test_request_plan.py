@@ -315,3 +315,39 @@ async def test_production_enabled_later_gets_its_history(
     june5 = local_midnight(date(2026, 6, 5))
     hours = await changes(hass, "production", june5, june5 + timedelta(days=1))
     assert len(hours) == 24  # from the load curve, not a midnight placeholder
+
+
+def test_history_start_bisection_and_clipping() -> None:
+    """Refusals narrow the search to the day; the load-curve weeks before it are dropped."""
+    today = date(2026, 6, 10)
+    plan = PlanState()
+    plan.plan_backfill(today)
+    activation = date(2026, 2, 17)
+    probes = []
+    start = plan.daily_start(today)
+    assert start == date(2025, 6, 10)
+    while plan.daily_depth:
+        probes.append(start)
+        if start < activation:
+            plan.history_refused(start, today)
+        else:
+            plan.daily_accepted(start)
+        start = plan.daily_start(today)
+    assert plan.history_start == activation
+    assert plan.search is None
+    assert len(probes) <= 10
+    # Weeks entirely before the activation are gone, the one it falls in starts on it.
+    assert min(plan.curve_todo) == activation
+    assert all(day >= activation for day in plan.curve_todo)
+    assert len(plan.curve_todo) == len(set(plan.curve_todo))
+    assert PlanState.from_json(plan.as_json()) == plan
+    # A refused load-curve week (its newer neighbour came back) bounds the search to that week.
+    walking = PlanState(daily_depth=0)
+    walking.plan_backfill(today)
+    walking.history_refused(date(2026, 5, 20), date(2026, 5, 27))
+    assert walking.search == (date(2026, 5, 20), date(2026, 5, 27))
+    assert walking.backfilling
+    assert walking.daily_start(today) == date(2026, 5, 23)
+    searching = PlanState(search=(date(2026, 1, 1), date(2026, 3, 1)))
+    assert PlanState.from_json(searching.as_json()) == searching
+    assert searching.backfilling

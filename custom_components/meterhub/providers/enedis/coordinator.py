@@ -334,8 +334,6 @@ class EnedisCoordinator(MeterHubCoordinator[EnedisData]):
         else:
             plan.daily_accepted(start)
         changed[0].update(self.consumption.add_daily(values))
-        if self.production_enabled and not (plan.daily_depth or plan.search):
-            await self._async_production_daily_backfill(today, changed)
 
     async def _async_production_daily_backfill(
         self, today: date, changed: tuple[set[date], set[date]]
@@ -422,9 +420,9 @@ class EnedisCoordinator(MeterHubCoordinator[EnedisData]):
                 # Refused although the meter's first day is known: nothing more to ask here.
                 self.plan.drop_older(end)
             else:
-                # The meter is younger than this week: find its first day, then come back.
+                # The meter is younger than this week: find its first day (daily-total probes,
+                # one a step), then come back to this week from that day.
                 self.plan.history_refused(start, end)
-                self.plan.daily_depth = max(self.plan.daily_depth, 1)
             return
         except EnedisRequestError as err:
             self._note_problem(dt_util.utcnow(), err, "load-curve history")
