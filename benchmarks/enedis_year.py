@@ -25,6 +25,7 @@ TODAY = date(2026, 6, 10)
 
 
 def week_answer(start: date) -> list[dict[str, str]]:
+    """One 7-day v2 answer's points: ``v`` (W) and ``d`` (interval end, Paris wall time)."""
     first = datetime.combine(start, datetime.min.time(), tzinfo=PARIS).astimezone(UTC)
     last = datetime.combine(start + timedelta(days=7), datetime.min.time(), tzinfo=PARIS)
     readings, moment = [], first
@@ -32,7 +33,11 @@ def week_answer(start: date) -> list[dict[str, str]]:
         moment += timedelta(minutes=30)
         local = moment.astimezone(PARIS)
         readings.append(
-            {"value": str(300 + 40 * local.hour), "date": local.strftime("%Y-%m-%d %H:%M:%S")}
+            {
+                "v": str(300 + 40 * local.hour),
+                "d": local.strftime("%Y-%m-%d %H:%M:%S"),
+                "p": "PT30M",
+            }
         )
     return readings
 

@@ -31,6 +31,9 @@ class MeterHubConfigFlow(ConfigFlow, domain=DOMAIN):
 
     VERSION = 1
     MINOR_VERSION = 1
+    #: Placeholders of the error the form shows (a provider's own words, say); replaced, never
+    #: mutated, so the shared class-level default stays empty.
+    _error_placeholders: dict[str, str] = {}  # noqa: RUF012
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Let the user pick the source; each menu option is a provider key and a step id."""
@@ -68,8 +71,12 @@ class MeterHubConfigFlow(ConfigFlow, domain=DOMAIN):
             step_id=provider.key,
             data_schema=self.add_suggested_values_to_schema(schema, user_input),
             errors=errors,
-            description_placeholders=provider.description_placeholders(),
+            description_placeholders=self._placeholders(provider),
         )
+
+    def _placeholders(self, provider: Provider) -> dict[str, str]:
+        """The provider's placeholders, plus those of the error being shown (if any)."""
+        return {**provider.description_placeholders(), **self._error_placeholders}
 
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
         """Credentials were rejected: ask for new ones."""
@@ -99,7 +106,7 @@ class MeterHubConfigFlow(ConfigFlow, domain=DOMAIN):
             step_id="reauth_confirm",
             data_schema=schema,
             errors=errors,
-            description_placeholders={"title": entry.title, **provider.description_placeholders()},
+            description_placeholders={"title": entry.title, **self._placeholders(provider)},
         )
 
     async def async_step_reconfigure(
@@ -122,19 +129,21 @@ class MeterHubConfigFlow(ConfigFlow, domain=DOMAIN):
             step_id="reconfigure",
             data_schema=self.add_suggested_values_to_schema(schema, user_input or entry.data),
             errors=errors,
-            description_placeholders=provider.description_placeholders(),
+            description_placeholders=self._placeholders(provider),
         )
 
     async def _async_validate(
         self, provider: Provider, data: Mapping[str, Any], errors: dict[str, str]
     ) -> Validated | None:
         """Run the provider's check; fill ``errors`` with what the form should say."""
+        self._error_placeholders = {}
         try:
             return await provider.async_validate(self.hass, data)
         except FormError as err:
             errors[err.field] = err.error_key
         except MeterHubApiError as err:
             errors["base"] = err.error_key
+            self._error_placeholders = err.placeholders
         except Exception:
             LOGGER.exception("Unexpected error while validating a %s entry", provider.key)
             errors["base"] = "unknown"

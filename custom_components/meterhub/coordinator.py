@@ -34,7 +34,10 @@ def translate_error(err: MeterHubApiError) -> ConfigEntryAuthFailed | UpdateFail
         return ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="auth_failed")
     retry_after = err.retry_after if isinstance(err, ApiRateLimitError) else None
     return UpdateFailed(
-        translation_domain=DOMAIN, translation_key=err.error_key, retry_after=retry_after
+        translation_domain=DOMAIN,
+        translation_key=err.error_key,
+        translation_placeholders=err.placeholders or None,
+        retry_after=retry_after,
     )
 
 

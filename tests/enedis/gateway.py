@@ -1,10 +1,19 @@
-"""A stand-in for the Conso API gateway, speaking the documented shapes, on the real URL.
+"""A stand-in for the Conso API gateway as it answers since October 2026 (v2 only), on the real URL.
+
+It speaks Enedis' "mesure synchrone v2" through the gateway (bokub/conso-api
+``content/migration-2026.md``; shapes as in the recorded answers under
+``tests/fixtures/enedis/``): ``GET /api/<v2 type>?pointId=&dateDebut=&dateFin=`` answers
+``{idPrm, etapeMetier, periode, pas, grandeur: [{grandeurMetier, grandeurPhysique, unite,
+points: [{v, d, p, n}]}]}``. The legacy types (``daily_consumption``, ``consumption_load_curve``,
+...) answer 404, as the gateway does now; the legacy parameter names are still accepted as
+aliases. Errors are ``{status, message, error: {error, error_description}}``.
 
 It is plugged into Home Assistant's shared session through ``aioclient_mock`` and produces data
-from a model of the house: ``watts(start_utc)`` gives the average power of each half hour. A day's
+from a model of the house: ``watts(start_utc)`` gives the average power of each interval. A day's
 data is published at 08:00 Paris the next morning (``publish_lag`` can delay the load curve only),
-values are strings, load-curve dates are the END of each interval in naive Paris time (so the
-autumn DST day repeats 02:00 and 02:30). Every request is recorded with the frozen "now".
+values are strings (``null`` where ``unmeasured``), load-curve dates are the END of each interval in
+naive Paris time (the autumn DST day repeats 02:00 and 02:30). Every request is recorded with the
+frozen "now".
 """
 
 from __future__ import annotations
@@ -12,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+import random
 import re
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,9 +39,32 @@ BASE = "https://conso.boris.sh/api/"
 PRM = "12345678901234"
 TOKEN = "good-token"
 
+DAILY = {"consommation_quotidienne": False, "production_quotidienne": True}
+CURVE = {"courbe_de_charge_consommation": False, "courbe_de_charge_production": True}
+MAX_POWER = "puissance_conso_max_quotidienne"
+LEGACY = {
+    "daily_consumption",
+    "consumption_load_curve",
+    "consumption_max_power",
+    "daily_production",
+    "production_load_curve",
+}
+ACTIVATION_TEXT = (
+    "The requested period cannot be anterior to the meter's last activation date "
+    "(usage point {prm})"
+)
+
 
 def local_midnight(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=PARIS).astimezone(UTC)
+
+
+def error_body(status: int, error: str, description: str, message: str = "") -> dict[str, Any]:
+    return {
+        "status": status,
+        "message": message or "The Enedis API returned an error",
+        "error": {"error": error, "error_description": description},
+    }
 
 
 @dataclass
@@ -41,6 +74,7 @@ class Request:
     start: date
     end: date
     headers: dict[str, str]
+    params: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -53,12 +87,20 @@ class FakeGateway:
     curve_from: date = date(2000, 1, 1)
     #: Daily totals exist from this day (tests keep it short: every row costs recorder time).
     daily_from: date = date(2026, 5, 1)
+    #: The meter's last activation: a start before it is refused with ADAM-ERR0123 (400).
+    activation: date | None = None
     #: Extra delay of the load curve after the daily total (Enedis sometimes lags a day).
     publish_lag: timedelta = timedelta(0)
     #: Interval starts (UTC) the load curve leaves out.
     holes: set[datetime] = field(default_factory=set)
-    #: kind -> HTTP status to answer instead (500, 401, ...), for every request of that kind.
-    fail: dict[str, int] = field(default_factory=dict)
+    #: Interval starts (UTC) the load curve gives with ``"v": null`` (not measured yet).
+    unmeasured: set[datetime] = field(default_factory=set)
+    #: Length of the load-curve intervals, minutes (PT30M today; PT10M/PT15M/PT60M exist).
+    step_minutes: int = 30
+    #: Points order in an answer: "asc" (as Enedis sends them), "desc", or "shuffled".
+    order: str = "asc"
+    #: kind -> (HTTP status, error_description) to answer instead, for every request of it.
+    fail: dict[str, tuple[int, str]] = field(default_factory=dict)
     answer_for_prm: str | None = None
     requests: list[Request] = field(default_factory=list)
 
@@ -76,87 +118,123 @@ class FakeGateway:
 
     def intervals(self, day: date) -> list[datetime]:
         start, end = local_midnight(day), local_midnight(day + timedelta(days=1))
-        count = int((end - start) / timedelta(minutes=30))
-        return [start + timedelta(minutes=30 * n) for n in range(count)]
+        step = timedelta(minutes=self.step_minutes)
+        count = int((end - start) / step)
+        return [start + step * n for n in range(count)]
 
     def day_wh(self, day: date, production: bool = False) -> float:
         model = self.production_watts if production else self.watts
-        return sum(model(start) / 2 for start in self.intervals(day))
+        return sum(model(start) * self.step_minutes / 60 for start in self.intervals(day))
 
     # -- HTTP ------------------------------------------------------------------------------------
 
     async def handle(self, method: str, url: URL, data: Any) -> AiohttpClientMockResponse:
         headers = dict(self.mocker.mock_calls[-1][3] or {})
         kind = url.path.rsplit("/", 1)[-1]
-        query = url.query
-        start, end = date.fromisoformat(query["start"]), date.fromisoformat(query["end"])
-        self.requests.append(Request(dt_util.utcnow(), kind, start, end, headers))
-        if (status := self.fail.get(kind)) is not None:
-            body = {"status": status, "error": "failure", "message": f"prm {self.prm}"}
+        query = dict(url.query)
+        point = query.get("pointId", query.get("prm"))
+        raw_start = query.get("dateDebut", query.get("start", ""))
+        raw_end = query.get("dateFin", query.get("end", ""))
+        try:
+            start, end = date.fromisoformat(raw_start), date.fromisoformat(raw_end)
+        except ValueError:
+            self.requests.append(Request(dt_util.utcnow(), kind, date.min, date.min, headers))
+            return self.respond(url, 400, {"status": 400, "message": "Paramètres invalides"})
+        self.requests.append(Request(dt_util.utcnow(), kind, start, end, headers, query))
+        if kind in LEGACY or kind not in {*DAILY, *CURVE, MAX_POWER}:
+            return self.respond(url, 404, {"status": 404, "message": "Not found"})
+        if (failure := self.fail.get(kind)) is not None:
+            status, description = failure
+            body = error_body(status, "failure", description.format(prm=self.prm))
             return self.respond(url, status, body)
         token = headers.get("Authorization", "").removeprefix("Bearer ")
-        if token not in self.tokens or query.get("prm") not in {self.prm, None}:
-            return self.respond(url, 401, {"status": 401, "error": "invalid_token"})
+        if token not in self.tokens or point != self.prm:
+            message = "Votre token est invalide ou ne permet pas d'accéder à ce PRM"
+            return self.respond(url, 401, {"status": 401, "message": message})
         today = dt_util.utcnow().astimezone(PARIS).date()
         if start >= end or end > today + timedelta(days=1):
-            return self.respond(url, 400, {"status": 400, "error": "invalid_dates"})
-        if kind.endswith("load_curve") and (end - start).days > 7:
-            return self.respond(url, 400, {"status": 400, "error": "too_many_days"})
+            description = "The end date parameter must be earlier than the current date."
+            return self.respond(url, 400, error_body(400, "ADAM-ERR0125", description))
+        if kind in CURVE and (end - start).days > 7:
+            description = "The requested period cannot be longer than 7 days."
+            return self.respond(url, 400, error_body(400, "ADAM-ERR0069", description))
+        if self.activation is not None and start < self.activation:
+            description = ACTIVATION_TEXT.format(prm=self.prm)
+            return self.respond(url, 400, error_body(400, "ADAM-ERR0123", description))
         if start < today - timedelta(days=3 * 365):
-            return self.respond(url, 400, {"status": 400, "error": "start_too_old"})
+            description = "The start date must be greater than the history deadline."
+            return self.respond(url, 400, error_body(400, "ADAM-ERR0124", description))
         days = [start + timedelta(days=n) for n in range((end - start).days)]
-        production = kind.startswith(("daily_production", "production"))
-        readings: list[dict[str, Any]]
-        if kind.endswith("load_curve"):
-            readings = self.curve_readings(days, production)
-            unit = "W"
-        elif kind.startswith("daily_"):
-            readings = [
-                {"value": str(round(self.day_wh(day, production))), "date": day.isoformat()}
+        grandeur: dict[str, Any]
+        step = "P1D"
+        if kind in CURVE:
+            production = CURVE[kind]
+            grandeur = self.grandeur(production, "PA", "W", self.curve_points(days, production))
+            step = f"PT{self.step_minutes}M"
+        elif kind in DAILY:
+            production = DAILY[kind]
+            points = [
+                {"v": str(round(self.day_wh(day, production))), "d": day.isoformat()}
                 for day in days
                 if day >= self.daily_from and self.published(day, curve=False)
             ]
-            unit = "Wh"
-        elif kind == "consumption_max_power":
-            readings = [
-                {"value": "6120", "date": f"{day.isoformat()} 19:12:40"}
-                for day in days
-                if day >= self.daily_from and self.published(day, curve=False)
-            ]
-            unit = "VA"
+            grandeur = self.grandeur(production, "EA", "Wh", points)
         else:
-            return self.respond(url, 404, {"status": 404, "error": "not_found"})
-        if not readings:
-            return self.respond(url, 404, {"status": 404, "error": "no_data_found"})
+            points = [
+                {"v": "6120", "d": f"{day.isoformat()} 19:12:40"}
+                for day in days
+                if day >= self.daily_from and self.published(day, curve=False)
+            ]
+            grandeur = self.grandeur(False, "PMA", "VA", points)
+        if not grandeur["points"]:
+            description = "no measure found for this usage point"
+            return self.respond(url, 404, error_body(404, "no_data_found", description))
         body = {
-            "usage_point_id": self.answer_for_prm or self.prm,
-            "start": start.isoformat(),
-            "end": end.isoformat(),
-            "quality": "BRUT",
-            "reading_type": {"unit": unit, "measurement_kind": "power", "aggregate": "average"},
-            "interval_reading": readings,
+            "idPrm": self.answer_for_prm or self.prm,
+            "etapeMetier": "BRUT",
+            "periode": {"dateDebut": start.isoformat(), "dateFin": end.isoformat()},
+            "modeCalcul": "MESURE",
+            "pas": step,
+            "grandeur": [grandeur],
+            "contexte": [],
         }
         return self.respond(url, 200, body)
 
-    def curve_readings(self, days: list[date], production: bool) -> list[dict[str, Any]]:
+    def grandeur(
+        self, production: bool, physical: str, unit: str, points: list[dict[str, Any]]
+    ) -> dict[str, Any]:
+        return {
+            "grandeurMetier": "PROD" if production else "CONS",
+            "grandeurPhysique": physical,
+            "unite": unit,
+            "points": points,
+            "calendrier": [],
+        }
+
+    def curve_points(self, days: list[date], production: bool) -> list[dict[str, Any]]:
         model = self.production_watts if production else self.watts
-        readings = []
+        points: list[dict[str, Any]] = []
         for day in days:
             if day < self.curve_from or not self.published(day, curve=True):
                 continue
             for start in self.intervals(day):
                 if start in self.holes:
                     continue
-                end = (start + timedelta(minutes=30)).astimezone(PARIS)
-                readings.append(
+                end = (start + timedelta(minutes=self.step_minutes)).astimezone(PARIS)
+                value = None if start in self.unmeasured else str(round(model(start)))
+                points.append(
                     {
-                        "value": str(round(model(start))),
-                        "date": end.strftime("%Y-%m-%d %H:%M:%S"),
-                        "interval_length": "PT30M",
-                        "measure_type": "B",
+                        "v": value,
+                        "d": end.strftime("%Y-%m-%d %H:%M:%S"),
+                        "p": f"PT{self.step_minutes}M",
+                        "n": "B",
                     }
                 )
-        return readings
+        if self.order == "desc":
+            points.reverse()
+        elif self.order == "shuffled":
+            random.Random(len(points)).shuffle(points)
+        return points
 
     def respond(self, url: URL, status: int, body: dict[str, Any]) -> AiohttpClientMockResponse:
         return AiohttpClientMockResponse(

@@ -15,7 +15,7 @@ from homeassistant import config_entries
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 
 from .conftest import add_entry, advance
 from .gateway import PRM, TOKEN, FakeGateway
@@ -59,7 +59,7 @@ async def test_form_validates_prm_locally_then_creates_the_entry(
     assert entry.title == "Linky …1234"
     assert entry.data == {"provider": "enedis", "token": TOKEN, "prm": PRM}
     request = gateway.requests[0]
-    assert request.kind == "consumption_load_curve"
+    assert request.kind == "courbe_de_charge_consommation"
     assert (request.start, request.end) == (date(2026, 6, 3), date(2026, 6, 10))
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
@@ -82,8 +82,14 @@ async def test_form_validates_prm_locally_then_creates_the_entry(
         (lambda g: g.tokens.clear(), "invalid_auth"),
         (lambda g: setattr(g, "curve_from", date(2030, 1, 1)), "no_data"),
         (lambda g: setattr(g, "answer_for_prm", "99999999999999"), "wrong_prm"),
-        (lambda g: g.fail.update({"consumption_load_curve": 500}), "cannot_connect"),
-        (lambda g: g.fail.update({"consumption_load_curve": 429}), "rate_limited"),
+        (
+            lambda g: g.fail.update({"courbe_de_charge_consommation": (500, "technical_error")}),
+            "cannot_connect",
+        ),
+        (
+            lambda g: g.fail.update({"courbe_de_charge_consommation": (429, "too many requests")}),
+            "rate_limited",
+        ),
     ],
 )
 async def test_form_errors_then_recovery(
@@ -136,10 +142,12 @@ async def test_diagnostics_hide_token_and_prm(
 ) -> None:
     freezer.move_to(NOW)
     gateway.curve_from = date(2026, 6, 3)
-    gateway.fail = {"daily_consumption": 500}
+    gateway.fail = {"consommation_quotidienne": (500, "technical_error")}
     entry = await add_entry(hass)
     await advance(hass, freezer, timedelta(minutes=5))
-    gateway.fail = {"consumption_max_power": 500}  # only the sensor misses it: the step goes on
+    gateway.fail = {
+        "puissance_conso_max_quotidienne": (500, "technical_error")
+    }  # only the sensor misses it: the step goes on
     await advance(hass, freezer, timedelta(hours=1, minutes=35))
     # Called directly: the HTTP view's access token does not accept a frozen clock in 2026-06.
     diagnostics = await async_get_config_entry_diagnostics(hass, entry)
@@ -173,3 +181,43 @@ async def test_form_refuses_to_send_past_the_budget(
     result = await hass.config_entries.flow.async_configure(flow_id, {"token": TOKEN, "prm": PRM})
     assert result["errors"] == {"base": "rate_limited"}
     assert len(gateway.requests) == 3
+
+
+async def test_form_shows_what_enedis_said_without_the_prm(
+    hass: HomeAssistant, gateway: FakeGateway, freezer: FrozenDateTimeFactory
+) -> None:
+    freezer.move_to(NOW)
+    flow_id = await open_form(hass)
+    description = "Le point {prm} n'est pas ouvert aux services de mesure"
+    gateway.fail = {"courbe_de_charge_consommation": (400, description)}
+    result = await hass.config_entries.flow.async_configure(flow_id, {"token": TOKEN, "prm": PRM})
+    assert result["errors"] == {"base": "request_refused"}
+    assert result["description_placeholders"] == {
+        "gateway_url": "https://conso.boris.sh",
+        "gateway_error": "Le point <prm> n'est pas ouvert aux services de mesure",
+    }
+    assert PRM not in str(result)
+    assert TOKEN not in str(result)
+
+
+async def test_meter_activated_this_week_is_accepted(
+    hass: HomeAssistant, gateway: FakeGateway, freezer: FrozenDateTimeFactory
+) -> None:
+    """The week asked for starts before the activation: Enedis knows the meter, so it is fine."""
+    freezer.move_to(NOW)
+    gateway.activation = date(2026, 6, 7)
+    flow_id = await open_form(hass)
+    result = await hass.config_entries.flow.async_configure(flow_id, {"token": TOKEN, "prm": PRM})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    entry = result["result"]
+    await advance(hass, freezer, timedelta(hours=6), step=timedelta(minutes=30))
+    plan = entry.runtime_data.coordinator.plan
+    assert plan.history_start == date(2026, 6, 7)
+    yesterday = hass.states.get(
+        er.async_get(hass).async_get_entity_id(
+            "sensor", DOMAIN, f"enedis_{PRM}_yesterday_consumption"
+        )
+    )
+    assert yesterday is not None
+    assert yesterday.state == "24.0"

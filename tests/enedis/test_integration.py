@@ -46,12 +46,12 @@ async def test_setup_backfills_daily_then_load_curve_without_double_counting(
     assert gateway.requests == []  # setup itself never calls the gateway
     await advance(hass, freezer, timedelta(hours=3))
     assert kinds(gateway) == [
-        "daily_consumption",
-        "consumption_load_curve",
-        "consumption_max_power",
-        "consumption_load_curve",
-        "consumption_load_curve",
-        "consumption_load_curve",  # 404 for 05-13..05-20: nothing older, backfill done
+        "consommation_quotidienne",
+        "courbe_de_charge_consommation",
+        "puissance_conso_max_quotidienne",
+        "courbe_de_charge_consommation",
+        "courbe_de_charge_consommation",
+        "courbe_de_charge_consommation",  # 404 for 05-13..05-20: nothing older, backfill done
     ]
     first = gateway.requests[0]
     assert (first.start, first.end) == (date(2025, 6, 10), date(2026, 6, 10))
@@ -199,10 +199,10 @@ async def test_holes_in_the_curve_are_filled_from_the_daily_total(
     await advance(hass, freezer, timedelta(minutes=10))
     # The curve of June 9 lacks an hour: the total was asked for and fills it.
     assert kinds(gateway) == [
-        "daily_consumption",
-        "consumption_load_curve",
-        "daily_consumption",
-        "consumption_max_power",
+        "consommation_quotidienne",
+        "courbe_de_charge_consommation",
+        "consommation_quotidienne",
+        "puissance_conso_max_quotidienne",
     ]
     hours = await changes(hass, "consumption", june9, june9 + timedelta(days=1))
     assert hours[june9 + timedelta(hours=5)] == 1.0
@@ -214,15 +214,15 @@ async def test_gateway_failure_backs_off_and_recovers(
 ) -> None:
     freezer.move_to(START)
     gateway.curve_from = date(2026, 6, 3)
-    gateway.fail = {"daily_consumption": 500}
+    gateway.fail = {"consommation_quotidienne": (500, "technical_error")}
     await add_entry(hass)
     await advance(hass, freezer, timedelta(minutes=50))
-    assert kinds(gateway) == ["daily_consumption"]
+    assert kinds(gateway) == ["consommation_quotidienne"]
     state = hass.states.get(entity_id(hass, "yesterday_consumption"))
     assert state.state == STATE_UNAVAILABLE
     gateway.fail = {}
     await advance(hass, freezer, timedelta(hours=1))
-    assert kinds(gateway)[:2] == ["daily_consumption", "daily_consumption"]
+    assert kinds(gateway)[:2] == ["consommation_quotidienne", "consommation_quotidienne"]
     assert hass.states.get(entity_id(hass, "yesterday_consumption")).state == "24.0"
 
 
@@ -254,3 +254,82 @@ async def test_removing_the_entry_deletes_its_local_copy(
     await hass.config_entries.async_remove(entry.entry_id)
     await hass.async_block_till_done()
     assert store not in hass_storage
+
+
+async def test_unmeasured_points_book_nothing_and_are_fetched_again(
+    hass: HomeAssistant, gateway: FakeGateway, freezer: FrozenDateTimeFactory
+) -> None:
+    """``"v": null`` is "not measured": no zero is booked, the day is asked for again later."""
+    freezer.move_to(START)
+    gateway.curve_from = date(2026, 6, 3)
+    gateway.daily_from = date(2026, 6, 20)  # no daily totals to fill the hole with
+    june9 = local_midnight(date(2026, 6, 9))
+    gateway.unmeasured = {june9 + timedelta(hours=20), june9 + timedelta(hours=20, minutes=30)}
+    gateway.order = "shuffled"  # points in any order
+    entry = await add_entry(hass)
+    await advance(hass, freezer, timedelta(minutes=10))
+    hours = await changes(hass, "consumption", june9, june9 + timedelta(days=1))
+    assert hours[june9 + timedelta(hours=20)] == 0.0  # nothing booked for the null hour
+    assert sum(hours.values()) == 23.0
+    assert hass.states.get(entity_id(hass, "last_data_date")).state == "2026-06-08"
+    # Enedis measures it later; the afternoon retry asks for June 9 again and books it.
+    gateway.unmeasured = set()
+    await advance(hass, freezer, timedelta(hours=8), step=timedelta(minutes=30))
+    newest = [
+        (r.start, r.end)
+        for r in gateway.requests
+        if r.kind == "courbe_de_charge_consommation" and r.end == date(2026, 6, 10)
+    ]
+    assert newest == [(date(2026, 6, 3), date(2026, 6, 10)), (date(2026, 6, 9), date(2026, 6, 10))]
+    hours = await changes(hass, "consumption", june9, june9 + timedelta(days=1))
+    assert list(hours.values()) == [1.0] * 24
+    assert hass.states.get(entity_id(hass, "last_data_date")).state == "2026-06-09"
+    assert entry.runtime_data.coordinator.consumption.curve_complete(date(2026, 6, 9))
+
+
+async def test_refused_daily_request_shows_enedis_words_and_recovers(
+    hass: HomeAssistant, gateway: FakeGateway, freezer: FrozenDateTimeFactory
+) -> None:
+    freezer.move_to(START)
+    gateway.curve_from = date(2026, 6, 3)
+    entry = await add_entry(hass)
+    await advance(hass, freezer, timedelta(hours=1))
+    assert hass.states.get(entity_id(hass, "yesterday_consumption")).state == "24.0"
+    # The next morning Enedis refuses the newest week with a reason of its own.
+    gateway.fail = {"courbe_de_charge_consommation": (400, "Service momentanément restreint")}
+    freezer.move_to(datetime(2026, 6, 11, 5, 0, tzinfo=UTC))
+    await advance(hass, freezer, timedelta(hours=2))
+    coordinator = entry.runtime_data.coordinator
+    assert not coordinator.last_update_success
+    error = coordinator.last_exception
+    assert error is not None
+    assert error.translation_key == "request_refused"
+    assert error.translation_placeholders == {"gateway_error": "Service momentanément restreint"}
+    assert hass.states.get(entity_id(hass, "yesterday_consumption")).state == STATE_UNAVAILABLE
+    assert coordinator.last_problem is not None
+    assert coordinator.plan.daily_depth == 0  # history depth untouched by the refusal
+    gateway.fail = {}
+    await advance(hass, freezer, timedelta(hours=3))
+    assert coordinator.last_update_success
+    assert hass.states.get(entity_id(hass, "yesterday_consumption")).attributes["date"] == (
+        "2026-06-10"
+    )
+
+
+@pytest.mark.parametrize("minutes", [10, 15, 60])
+async def test_other_interval_lengths_book_the_same_hours(
+    hass: HomeAssistant, gateway: FakeGateway, freezer: FrozenDateTimeFactory, minutes: int
+) -> None:
+    freezer.move_to(datetime(2026, 10, 27, 9, 0, tzinfo=UTC))
+    gateway.curve_from = date(2026, 10, 20)
+    gateway.step_minutes = minutes
+    gateway.watts = lambda start: 1200.0 if start.astimezone(PARIS).hour < 6 else 600.0
+    entry = await add_entry(hass)
+    await advance(hass, freezer, timedelta(hours=1))
+    assert entry.runtime_data.coordinator.consumption.curve_complete(date(2026, 10, 25))
+    dst = date(2026, 10, 25)
+    hours = await changes(
+        hass, "consumption", local_midnight(dst), local_midnight(dst + timedelta(1))
+    )
+    # 25 hours: 00:00-06:00 wall clock is 7 real hours at 1.2 kWh, then 18 at 0.6 kWh.
+    assert list(hours.values()) == [1.2] * 7 + [0.6] * 18

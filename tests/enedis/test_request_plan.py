@@ -72,7 +72,9 @@ async def test_simulated_week_with_production_stays_far_below_the_ban(
     assert len(requests) <= 90
     # Steady state (after the backfill): one attempt a day, after 08:00 Paris.
     backfill_end = max(
-        r.at for r in requests if r.kind.endswith("load_curve") and r.end <= date(2026, 6, 3)
+        r.at
+        for r in requests
+        if r.kind.startswith("courbe_de_charge") and r.end <= date(2026, 6, 3)
     )
     steady = [r for r in requests if r.at > backfill_end]
     by_day = Counter(r.at.astimezone(PARIS).date() for r in steady)
@@ -110,7 +112,9 @@ async def test_late_day_gets_one_retry_then_waits_for_the_next_morning(
     gateway.publish_lag = timedelta(hours=20)  # June 10's curve only on June 12 at 04:00
     await advance(hass, freezer, timedelta(days=1, hours=23), step=timedelta(minutes=15))
     attempts = [
-        r.at.astimezone(PARIS) for r in gateway.requests if r.kind == "consumption_load_curve"
+        r.at.astimezone(PARIS)
+        for r in gateway.requests
+        if r.kind == "courbe_de_charge_consommation"
     ]
     # June 11: 08:xx, a retry in the afternoon; June 12: 08:xx finds it.
     assert [(a.day, a.hour >= 14) for a in attempts] == [(11, False), (11, True), (12, False)]
@@ -134,7 +138,9 @@ async def test_home_assistant_off_for_two_weeks_fills_the_gap(
     gateway.requests.clear()
     assert await hass.config_entries.async_setup(entry.entry_id)
     await advance(hass, freezer, timedelta(hours=3))
-    curve = [(r.start, r.end) for r in gateway.requests if r.kind == "consumption_load_curve"]
+    curve = [
+        (r.start, r.end) for r in gateway.requests if r.kind == "courbe_de_charge_consommation"
+    ]
     # The newest week first, then the 8 days in between (June 10-17) in two calls.
     assert curve == [
         (date(2026, 6, 18), date(2026, 6, 25)),
@@ -146,33 +152,65 @@ async def test_home_assistant_off_for_two_weeks_fills_the_gap(
     assert len(used) == 24
 
 
-async def test_too_old_dates_shorten_the_daily_backfill(
+async def test_meter_younger_than_a_year_starts_history_at_its_activation(
     hass: HomeAssistant, gateway: FakeGateway, freezer: FrozenDateTimeFactory
+) -> None:
+    """ "anterior to the meter's last activation date" limits the backfill; nothing is halved."""
+    freezer.move_to(datetime(2026, 6, 10, 7, 0, tzinfo=UTC))
+    gateway.curve_from = date(2026, 1, 1)
+    gateway.daily_from = date(2025, 1, 1)
+    gateway.activation = date(2026, 5, 30)
+    entry = await add_entry(hass)
+    await follow_plan(hass, freezer, entry, timedelta(hours=12))
+    plan = entry.runtime_data.coordinator.plan
+    assert plan.history_start == date(2026, 5, 30)
+    assert (plan.search, plan.daily_depth, plan.curve_todo) == (None, 0, [])
+    daily = [r for r in gateway.requests if r.kind == "consommation_quotidienne"]
+    # A bisection over the year, to the day: at most 9 probes after the refused year.
+    assert daily[0].start == date(2025, 6, 10)
+    assert len(daily) <= 10
+    assert all(r.end == date(2026, 6, 10) for r in daily)
+    # Every refused request asked for a start before the activation, every later one after it.
+    refused = [r for r in gateway.requests if r.start < date(2026, 5, 30)]
+    assert all(r.kind != "puissance_conso_max_quotidienne" for r in refused)
+    assert max(gateway.max_in_window(), 0) < 20
+    used = await day_changes(hass, "consumption", date(2026, 5, 1), date(2026, 6, 9))
+    assert sorted(used) == [date(2026, 5, 30) + timedelta(days=n) for n in range(11)]
+    assert set(used.values()) == {24.0}
+    # The week the meter started in was fetched from its first day: hourly, not a placeholder.
+    first = local_midnight(date(2026, 5, 30))
+    hours = await changes(hass, "consumption", first, first + timedelta(days=1))
+    assert list(hours.values()) == [1.0] * 24
+
+
+async def test_a_refused_request_is_reported_not_a_reason_to_shrink_history(
+    hass: HomeAssistant,
+    gateway: FakeGateway,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     freezer.move_to(datetime(2026, 6, 10, 7, 0, tzinfo=UTC))
     gateway.curve_from = date(2026, 6, 3)
-    gateway.daily_from = date(2025, 1, 1)
-    original = gateway.handle
-
-    async def refuse_a_year(method, url, data):  # type: ignore[no-untyped-def]
-        if url.path.endswith("daily_consumption") and url.query["start"] < "2025-09-01":
-            gateway.requests.append(
-                Request(datetime.now(UTC), "daily_consumption", date.min, date.min, {})
-            )
-            return gateway.respond(url, 400, {"status": 400, "error": "start_too_old"})
-        return await original(method, url, data)
-
-    gateway.mocker.clear_requests()
-    gateway.mocker.get(__import__("re").compile("^https://conso"), side_effect=refuse_a_year)
-    await add_entry(hass)
-    await advance(hass, freezer, timedelta(hours=1, minutes=10))
-    daily = [r for r in gateway.requests if r.kind == "daily_consumption"]
-    assert len(daily) == 2  # 365 days refused, then 182 days
-    assert daily[1].start == date(2025, 12, 10)
-    used = await day_changes(hass, "consumption", date(2025, 12, 10), date(2026, 6, 9))
-    assert len(used) == 182
-    assert used.pop(date(2026, 3, 29)) == 23.0  # the spring DST day has 23 hours
+    description = "Le paramètre dateDebut est invalide pour le point {prm}"
+    gateway.fail = {"consommation_quotidienne": (400, description)}
+    entry = await add_entry(hass)
+    await follow_plan(hass, freezer, entry, timedelta(hours=3))
+    daily = [r for r in gateway.requests if r.kind == "consommation_quotidienne"]
+    # Asked once for the year; never again with a shorter history.
+    assert [(r.start, r.end) for r in daily] == [(date(2025, 6, 10), date(2026, 6, 10))]
+    coordinator = entry.runtime_data.coordinator
+    assert coordinator.plan.daily_depth == 0
+    problem = coordinator.last_problem
+    assert problem is not None
+    assert problem.status == 400
+    assert problem.description == "Le paramètre dateDebut est invalide pour le point <prm>"
+    warnings = [r.getMessage() for r in caplog.records if "Enedis refused" in r.getMessage()]
+    assert warnings
+    assert not [line for line in warnings if PRM in line]
+    # The rest went on: the newest week of load curve is in.
+    used = await day_changes(hass, "consumption", date(2026, 6, 3), date(2026, 6, 9))
     assert set(used.values()) == {24.0}
+    assert len(used) == 7
 
 
 def test_plan_times_and_backoff() -> None:
@@ -265,10 +303,10 @@ async def test_production_enabled_later_gets_its_history(
     await follow_plan(hass, freezer, entry, timedelta(hours=3))
     production = [(r.kind, r.start, r.end) for r in gateway.requests if "production" in r.kind]
     assert production == [
-        ("daily_production", date(2025, 6, 10), date(2026, 6, 10)),
-        ("production_load_curve", date(2026, 6, 3), date(2026, 6, 10)),
-        ("production_load_curve", date(2026, 5, 27), date(2026, 6, 3)),
-        ("production_load_curve", date(2026, 5, 20), date(2026, 5, 27)),  # 404: done
+        ("production_quotidienne", date(2025, 6, 10), date(2026, 6, 10)),
+        ("courbe_de_charge_production", date(2026, 6, 3), date(2026, 6, 10)),
+        ("courbe_de_charge_production", date(2026, 5, 27), date(2026, 6, 3)),
+        ("courbe_de_charge_production", date(2026, 5, 20), date(2026, 5, 27)),  # 404: done
     ]
     per_day = round(gateway.day_wh(date(2026, 6, 1), production=True) / 1000, 3)
     made = await day_changes(hass, "production", date(2026, 5, 1), date(2026, 6, 9))
@@ -277,3 +315,39 @@ async def test_production_enabled_later_gets_its_history(
     june5 = local_midnight(date(2026, 6, 5))
     hours = await changes(hass, "production", june5, june5 + timedelta(days=1))
     assert len(hours) == 24  # from the load curve, not a midnight placeholder
+
+
+def test_history_start_bisection_and_clipping() -> None:
+    """Refusals narrow the search to the day; the load-curve weeks before it are dropped."""
+    today = date(2026, 6, 10)
+    plan = PlanState()
+    plan.plan_backfill(today)
+    activation = date(2026, 2, 17)
+    probes = []
+    start = plan.daily_start(today)
+    assert start == date(2025, 6, 10)
+    while plan.daily_depth:
+        probes.append(start)
+        if start < activation:
+            plan.history_refused(start, today)
+        else:
+            plan.daily_accepted(start)
+        start = plan.daily_start(today)
+    assert plan.history_start == activation
+    assert plan.search is None
+    assert len(probes) <= 10
+    # Weeks entirely before the activation are gone, the one it falls in starts on it.
+    assert min(plan.curve_todo) == activation
+    assert all(day >= activation for day in plan.curve_todo)
+    assert len(plan.curve_todo) == len(set(plan.curve_todo))
+    assert PlanState.from_json(plan.as_json()) == plan
+    # A refused load-curve week (its newer neighbour came back) bounds the search to that week.
+    walking = PlanState(daily_depth=0)
+    walking.plan_backfill(today)
+    walking.history_refused(date(2026, 5, 20), date(2026, 5, 27))
+    assert walking.search == (date(2026, 5, 20), date(2026, 5, 27))
+    assert walking.backfilling
+    assert walking.daily_start(today) == date(2026, 5, 23)
+    searching = PlanState(search=(date(2026, 1, 1), date(2026, 3, 1)))
+    assert PlanState.from_json(searching.as_json()) == searching
+    assert searching.backfilling

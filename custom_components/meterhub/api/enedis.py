@@ -1,11 +1,18 @@
 """Async client for the Conso API gateway (conso.boris.sh), which relays Enedis Linky data.
 
-The gateway answers ``GET /api/<type>?prm=&start=&end=`` (``end`` excluded) with
-``{usage_point_id, reading_type, interval_reading: [{value, date, ...}]}``. Values are strings.
-Daily values are Wh per Paris calendar day. The load curve is the *average power* in W over each
-interval, dated by the *end* of the interval in naive Europe/Paris time; this module turns it into
-energy per interval (W x hours) starting at a UTC instant, so nobody downstream deals with Paris
-wall-clock time, DST folds or gaps again.
+Since mid-October 2026 the gateway serves only Enedis' "mesure synchrone v2" API:
+``GET /api/<type>?pointId=&dateDebut=&dateFin=`` (``dateFin`` excluded) with the types
+``consommation_quotidienne``, ``courbe_de_charge_consommation``, ``production_quotidienne``,
+``courbe_de_charge_production`` and ``puissance_conso_max_quotidienne``. The answer is
+``{idPrm, periode, pas, grandeur: [{grandeurMetier, grandeurPhysique, unite, points: [{v, d, p}]}]}``
+where ``v`` is a string, or null for "not measured". Daily values are Wh per Paris calendar day.
+The load curve is the *average power* over each interval (its length in ``p``), dated by the
+*end* of the interval in naive Europe/Paris wall time; this module turns it into energy per
+interval starting at a UTC instant, so nobody downstream deals with Paris wall-clock time, DST
+folds or gaps again.
+
+Errors come as ``{status, message, error: {error, error_description}}``; the description is
+what Enedis says went wrong, and every exception raised here carries it (scrubbed of the PRM).
 
 No Home Assistant imports: this module could become its own package.
 """
@@ -13,9 +20,10 @@ No Home Assistant imports: this module could become its own package.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+import itertools
 import json
 import math
 import re
@@ -30,6 +38,7 @@ from .errors import (
     ApiConnectionError,
     ApiRateLimitError,
     ApiResponseError,
+    MeterHubApiError,
 )
 
 PARIS: Final = ZoneInfo("Europe/Paris")
@@ -43,21 +52,57 @@ DEFAULT_INTERVAL_MINUTES: Final = 30
 
 type Direction = Literal["consumption", "production"]
 
+#: The v2 resource names (the legacy ones answer 404 since October 2026).
+DAILY_TYPES: Final[dict[Direction, str]] = {
+    "consumption": "consommation_quotidienne",
+    "production": "production_quotidienne",
+}
+CURVE_TYPES: Final[dict[Direction, str]] = {
+    "consumption": "courbe_de_charge_consommation",
+    "production": "courbe_de_charge_production",
+}
+MAX_POWER_TYPE: Final = "puissance_conso_max_quotidienne"
+#: ``grandeurMetier`` of each direction.
+_BUSINESS: Final[dict[Direction, str]] = {"consumption": "CONS", "production": "PROD"}
+#: Units each kind of answer may carry, with their factor to W / Wh / VA.
+_CURVE_UNITS: Final = {"w": 1.0, "kw": 1000.0}
+_ENERGY_UNITS: Final = {"wh": 1.0, "kwh": 1000.0}
+_POWER_UNITS: Final = {"va": 1.0, "kva": 1000.0}
+
+#: Enedis' descriptions that mean "the start is before what this meter has": a limit, not a fault.
+_HISTORY_LIMIT_TEXTS: Final = ("last activation date", "history deadline", "adam-err0123")
+_NO_DATA_TEXTS: Final = ("no measure found",)
+
 _PRM_RE: Final = re.compile(r"^\d{14}$")
 _ANY_PRM_RE: Final = re.compile(r"\d{14}")
 _DURATION_RE: Final = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?$")
-_UNIT_FACTORS: Final = {"w": 1.0, "wh": 1.0, "va": 1.0, "kw": 1000.0, "kwh": 1000.0, "kva": 1000.0}
 
 
-class EnedisConnectionError(ApiConnectionError):
+class EnedisGatewayError(MeterHubApiError):
+    """What every Enedis exception carries: Enedis' own words and the HTTP status.
+
+    ``description`` is ``error.error_description`` from the gateway's answer (the PRM removed), so
+    a form, a log line or a repair can show the user what Enedis said instead of a guess.
+    """
+
+    description: str | None = None
+    status: int | None = None
+
+    @property
+    def placeholders(self) -> dict[str, str]:
+        """The description for the ``{gateway_error}`` placeholder of translated texts."""
+        return {"gateway_error": self.description or "-"}
+
+
+class EnedisConnectionError(EnedisGatewayError, ApiConnectionError):
     """The gateway could not be reached, timed out, or Enedis behind it failed (5xx)."""
 
 
-class EnedisRateLimitError(ApiRateLimitError):
+class EnedisRateLimitError(EnedisGatewayError, ApiRateLimitError):
     """The gateway asked us to slow down (429)."""
 
 
-class EnedisAuthError(ApiAuthError):
+class EnedisAuthError(EnedisGatewayError, ApiAuthError):
     """The token was rejected, has expired, or does not give access to this PRM (401/403)."""
 
 
@@ -67,18 +112,28 @@ class EnedisWrongPrmError(EnedisAuthError):
     error_key = "wrong_prm"
 
 
-class EnedisResponseError(ApiResponseError):
-    """The gateway answered with something this client cannot read."""
+class EnedisResponseError(EnedisGatewayError, ApiResponseError):
+    """The gateway answered with something this client cannot read or must not book."""
 
 
 class EnedisNoDataError(EnedisResponseError):
-    """404 ``no_data_found``: nothing for that period (or the meter's collection is not enabled)."""
+    """404 (or "no measure found"): nothing for that period, or the collection is not enabled."""
 
     error_key = "no_data"
 
 
-class EnedisDateRangeError(EnedisResponseError):
-    """400: Enedis refused the dates (too old, before the collection started, or in the future)."""
+class EnedisRequestError(EnedisResponseError):
+    """400: Enedis refused the request; its description says why (shown to the user)."""
+
+    error_key = "request_refused"
+
+
+class EnedisHistoryLimitError(EnedisRequestError):
+    """400 "anterior to the meter's last activation date" / "history deadline".
+
+    The start asked for is older than what the meter has: the history begins later. The caller
+    moves its start forward; this is not a failure.
+    """
 
 
 def valid_prm(prm: str) -> bool:
@@ -88,7 +143,7 @@ def valid_prm(prm: str) -> bool:
 
 def _scrub(text: str) -> str:
     """Drop usage point ids from a server message before it goes into an exception or a log."""
-    return _ANY_PRM_RE.sub("<prm>", text)[:200]
+    return _ANY_PRM_RE.sub("<prm>", text)[:300]
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +178,7 @@ class MaxPowerValue:
 
 
 def _number(value: Any) -> float | None:
-    """A reading's value (a string in this API); None when it is missing or not a number."""
+    """A point's value (a string in this API); None when null ("not measured") or unreadable."""
     if value is None or isinstance(value, bool):
         return None
     try:
@@ -133,21 +188,29 @@ def _number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _minutes(text: Any) -> int:
-    """``PT30M`` / ``PT1H`` -> minutes; the documented 30 when absent or unreadable."""
+def interval_minutes(text: Any, default: int = DEFAULT_INTERVAL_MINUTES) -> int:
+    """``PT30M`` / ``PT10M`` / ``PT1H`` / ``PT60M`` -> minutes; ``default`` when absent.
+
+    A duration that is present but not 1..60 minutes dividing the hour (``P1D`` on a load-curve
+    point, ``PT7M``) is refused: booking it with a guessed length would be silently wrong.
+    """
+    if text is None:
+        return default
     if isinstance(text, str) and (match := _DURATION_RE.fullmatch(text.strip().upper())):
         minutes = int(match.group(1) or 0) * 60 + int(match.group(2) or 0)
-        if 0 < minutes <= 60:
+        if 0 < minutes <= 60 and 60 % minutes == 0:
             return minutes
-    return DEFAULT_INTERVAL_MINUTES
+    raise EnedisResponseError(f"unknown load-curve interval length {str(text)[:20]!r}")
 
 
-def _local(text: str) -> datetime:
-    """Parse a gateway timestamp; naive ones are Paris wall-clock time (``fold`` not yet set)."""
-    return datetime.fromisoformat(text.strip())
+def _ambiguous(naive: datetime) -> bool:
+    """Whether a Paris wall time occurs twice (the autumn DST night)."""
+    first = naive.replace(tzinfo=PARIS, fold=0).utcoffset()
+    second = naive.replace(tzinfo=PARIS, fold=1).utcoffset()
+    return first != second
 
 
-def _to_utc(moment: datetime, fold: int) -> datetime:
+def _to_utc(moment: datetime, fold: int = 0) -> datetime:
     """A Paris wall-clock time as UTC; ``fold=1`` picks the second of a repeated autumn hour.
 
     A time in the spring gap (02:xx on the last Sunday of March) does not exist; Python reads it
@@ -158,68 +221,120 @@ def _to_utc(moment: datetime, fold: int) -> datetime:
     return moment.replace(tzinfo=PARIS, fold=fold).astimezone(UTC)
 
 
-def parse_load_curve(readings: list[Mapping[str, Any]], factor: float = 1.0) -> list[IntervalValue]:
-    """Turn load-curve readings (average W, dated by interval end) into energy per interval.
+def _array_direction(times: Sequence[datetime]) -> int:
+    """+1 if the wall times come in ascending order, -1 if descending, 0 if neither (shuffled)."""
+    pairs = list(itertools.pairwise(times))
+    if all(a <= b for a, b in pairs):
+        return 1
+    if all(a >= b for a, b in pairs):
+        return -1
+    return 0
 
-    On the autumn DST day the wall-clock times 02:00-02:59 occur twice; readings come in time
-    order, so the second occurrence of a time is the later (winter-time) one. Readings whose value
-    is missing or not a number are skipped: the day's total fills such holes later. Two readings for
-    the same instant keep the last one.
+
+def parse_load_curve(
+    points: Sequence[Mapping[str, Any]], factor: float = 1.0, default_minutes: int = 30
+) -> list[IntervalValue]:
+    """Turn load-curve points (average W, dated by interval END, Paris wall time) into energy.
+
+    ``v`` null means "not measured": no interval is made, so the day stays incomplete and is
+    asked for again (and its daily total, if known, fills the hole meanwhile).
+
+    The autumn DST night repeats the wall times 02:00-02:59 (50 half hours that day). Points may
+    come in any order, so the two readings of a repeated time are told apart by the order of the
+    answer: the gateway relays Enedis' time order, ascending (first = summer time, the earlier
+    instant) or, if the whole answer is reversed, descending (first = winter time). The direction
+    is read from the points whose wall time is not repeated; null points keep their place, so a
+    null summer reading never pushes the winter one into its slot. When the answer is shuffled
+    and the order cannot tell, both readings of a repeated time get their mean (nothing if either
+    is null): the day's total, the two hours' total and the peak/off-peak split (same wall-clock
+    hour) stay exact, only the split between the two UTC hours of that night is evened out. A
+    repeated time that comes only once is read as the summer one. Two points for the same
+    unambiguous time keep the last measured one.
     """
-    seen: set[datetime] = set()
-    by_start: dict[datetime, IntervalValue] = {}
-    for reading in readings:
-        raw_date = reading.get("date")
-        watts = _number(reading.get("value"))
-        if not isinstance(raw_date, str) or watts is None:
+    parsed: list[tuple[datetime, int, float | None]] = []
+    for point in points:
+        raw_date = point.get("d")
+        if not isinstance(raw_date, str):
             continue
         try:
-            naive = _local(raw_date)
-        except ValueError:
-            continue
-        fold = 1 if naive in seen else 0
-        seen.add(naive)
-        minutes = _minutes(reading.get("interval_length"))
-        end = _to_utc(naive, fold)
-        start = end - timedelta(minutes=minutes)
-        by_start[start] = IntervalValue(
-            start=start, minutes=minutes, wh=watts * factor * minutes / 60
-        )
+            naive = datetime.fromisoformat(raw_date.strip())
+        except ValueError as err:
+            raise EnedisResponseError(f"unreadable load-curve date {raw_date[:30]!r}") from err
+        minutes = interval_minutes(point.get("p"), default_minutes)
+        watts = _number(point.get("v"))
+        parsed.append((naive, minutes, None if watts is None else watts * factor))
+    repeated = {naive for naive, _, _ in parsed if naive.tzinfo is None and _ambiguous(naive)}
+    direction = _array_direction([naive for naive, _, _ in parsed if naive not in repeated])
+    groups: dict[datetime, list[tuple[int, float | None]]] = {}
+    for naive, minutes, watts in parsed:
+        groups.setdefault(naive, []).append((minutes, watts))
+    by_start: dict[datetime, IntervalValue] = {}
+    for naive, readings in groups.items():
+        placed: list[tuple[int, tuple[int, float | None]]]
+        if naive in repeated and len(readings) >= 2:
+            pair = readings[:2]
+            if direction == -1:
+                pair.reverse()
+            elif direction == 0:
+                values = [watts for _, watts in pair]
+                mean = None if None in values else sum(v for v in values if v is not None) / 2
+                pair = [(minutes, mean) for minutes, _ in pair]
+            placed = list(enumerate(pair))
+        else:
+            measured = [reading for reading in readings if reading[1] is not None]
+            placed = [(0, measured[-1])] if measured else []
+        for fold, (minutes, watts) in placed:
+            if watts is None:
+                continue
+            end = _to_utc(naive, fold)
+            start = end - timedelta(minutes=minutes)
+            by_start[start] = IntervalValue(start=start, minutes=minutes, wh=watts * minutes / 60)
     return [by_start[start] for start in sorted(by_start)]
 
 
-def parse_daily(readings: list[Mapping[str, Any]], factor: float = 1.0) -> list[DailyValue]:
-    """Daily readings (Wh per day, dated ``YYYY-MM-DD``); unreadable ones are skipped."""
+def parse_daily(points: Sequence[Mapping[str, Any]], factor: float = 1.0) -> list[DailyValue]:
+    """Daily points (Wh per day, ``d`` = ``YYYY-MM-DD``); null ("not measured") is skipped."""
     days: dict[date, DailyValue] = {}
-    for reading in readings:
-        raw_date = reading.get("date")
-        value = _number(reading.get("value"))
+    for point in points:
+        raw_date = point.get("d")
+        value = _number(point.get("v"))
         if not isinstance(raw_date, str) or value is None:
             continue
         try:
             day = date.fromisoformat(raw_date.strip()[:10])
-        except ValueError:
-            continue
+        except ValueError as err:
+            raise EnedisResponseError(f"unreadable daily date {raw_date[:30]!r}") from err
         days[day] = DailyValue(day=day, wh=value * factor)
     return [days[day] for day in sorted(days)]
 
 
-def parse_max_power(readings: list[Mapping[str, Any]], factor: float = 1.0) -> list[MaxPowerValue]:
-    """Daily maximum power readings: VA, dated by the moment of the peak (Paris time)."""
+def parse_max_power(
+    points: Sequence[Mapping[str, Any]], factor: float = 1.0
+) -> list[MaxPowerValue]:
+    """Daily maximum power points: VA, ``d`` = the moment of the peak (Paris wall time)."""
     days: dict[date, MaxPowerValue] = {}
-    for reading in readings:
-        raw_date = reading.get("date")
-        value = _number(reading.get("value"))
+    for point in points:
+        raw_date = point.get("d")
+        value = _number(point.get("v"))
         if not isinstance(raw_date, str) or value is None:
             continue
         try:
-            moment = _local(raw_date)
-        except ValueError:
-            continue
-        at = _to_utc(moment, 0) if len(raw_date.strip()) > 10 else None
+            moment = datetime.fromisoformat(raw_date.strip())
+        except ValueError as err:
+            raise EnedisResponseError(f"unreadable max-power date {raw_date[:30]!r}") from err
+        at = _to_utc(moment) if len(raw_date.strip()) > 10 else None
         day = moment.date() if moment.tzinfo is None else moment.astimezone(PARIS).date()
         days[day] = MaxPowerValue(day=day, va=value * factor, at=at)
     return [days[day] for day in sorted(days)]
+
+
+@dataclass(frozen=True, slots=True)
+class _Series:
+    """The points of one answer, checked: right direction, known unit (as a factor)."""
+
+    points: list[Mapping[str, Any]]
+    factor: float
+    step: str | None
 
 
 class EnedisClient:
@@ -247,10 +362,17 @@ class EnedisClient:
         #: Requests sent since this client was made (diagnostics and tests).
         self.requests = 0
 
-    async def _request(self, kind: str, start: date, end: date) -> dict[str, Any]:
+    async def _request(
+        self, kind: str, start: date, end: date, extra: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
         """GET one resource for [start, end) and return its JSON object, or raise."""
         self.requests += 1
-        params = {"prm": self._prm, "start": start.isoformat(), "end": end.isoformat()}
+        params = {
+            "pointId": self._prm,
+            "dateDebut": start.isoformat(),
+            "dateFin": end.isoformat(),
+            **(extra or {}),
+        }
         headers = {
             "Authorization": f"Bearer {self._token}",
             "User-Agent": USER_AGENT,
@@ -267,61 +389,119 @@ class EnedisClient:
         except TimeoutError as err:
             raise EnedisConnectionError(f"timeout talking to the gateway ({kind})") from err
         except (aiohttp.ClientError, socket.gaierror) as err:
-            raise EnedisConnectionError(f"cannot reach the gateway ({kind}): {err}") from err
+            # The exception text may hold the URL, and the URL holds the PRM.
+            raise EnedisConnectionError(
+                f"cannot reach the gateway ({kind}): {type(err).__name__}"
+            ) from None
         try:
             body: Any = json.loads(text) if text else None
         except ValueError:
             body = None
-        message = _scrub(_error_text(body)) if status != 200 else ""
-        if status in (401, 403):
-            raise EnedisAuthError(f"{kind}: token rejected ({status}) {message}".strip())
-        if status == 404:
-            raise EnedisNoDataError(f"{kind}: no data for {start}..{end} {message}".strip())
-        if status == 429:
-            raise EnedisRateLimitError(f"{kind}: rate limited", retry_after=_number(retry_after))
-        if status == 400:
-            raise EnedisDateRangeError(f"{kind}: dates refused {start}..{end} {message}".strip())
-        if status >= 500:
-            raise EnedisConnectionError(f"{kind}: gateway error {status} {message}".strip())
         if status != 200:
-            raise EnedisResponseError(f"{kind}: unexpected status {status}")
-        if not isinstance(body, dict) or not isinstance(body.get("interval_reading"), list):
-            raise EnedisResponseError(f"{kind}: the answer is not a meter reading")
-        point = body.get("usage_point_id")
+            raise _status_error(kind, status, body, (start, end), retry_after)
+        if not isinstance(body, dict) or not isinstance(body.get("grandeur"), list):
+            raise EnedisResponseError(f"{kind}: the answer is not a v2 measurement")
+        point = body.get("idPrm")
         if point is not None and str(point) != self._prm:
             raise EnedisWrongPrmError(f"{kind}: the gateway answered for another usage point")
         return body
 
+    def _series(
+        self, kind: str, body: Mapping[str, Any], direction: Direction, units: Mapping[str, float]
+    ) -> _Series:
+        """The answer's points, refusing another direction's ``grandeur`` or an unknown unit."""
+        points: list[Mapping[str, Any]] = []
+        factor: float | None = None
+        for grandeur in body["grandeur"]:
+            if not isinstance(grandeur, dict):
+                raise EnedisResponseError(f"{kind}: unreadable grandeur")
+            business = grandeur.get("grandeurMetier")
+            if business != _BUSINESS[direction]:
+                raise EnedisResponseError(
+                    f"{kind}: answer for {str(business)[:10]!r}, not {_BUSINESS[direction]}"
+                )
+            unit = str(grandeur.get("unite", "")).strip().lower()
+            if unit not in units:
+                raise EnedisResponseError(f"{kind}: unknown unit {unit[:10]!r}")
+            if factor is not None and units[unit] != factor:
+                raise EnedisResponseError(f"{kind}: mixed units in one answer")
+            factor = units[unit]
+            raw = grandeur.get("points")
+            if not isinstance(raw, list):
+                raise EnedisResponseError(f"{kind}: points missing")
+            points += [p for p in raw if isinstance(p, dict)]
+        step = body.get("pas")
+        return _Series(points, factor or 1.0, step if isinstance(step, str) else None)
+
     async def daily(self, direction: Direction, start: date, end: date) -> list[DailyValue]:
         """Energy per day in Wh for [start, end) (at most about a year back)."""
-        body = await self._request(f"daily_{direction}", start, end)
-        return parse_daily(body["interval_reading"], _factor(body, "wh"))
+        kind = DAILY_TYPES[direction]
+        series = self._series(kind, await self._request(kind, start, end), direction, _ENERGY_UNITS)
+        return parse_daily(series.points, series.factor)
 
     async def load_curve(self, direction: Direction, start: date, end: date) -> list[IntervalValue]:
         """Energy per interval (usually 30 min) for [start, end), at most 7 days."""
         if not timedelta(0) < end - start <= timedelta(days=MAX_CURVE_DAYS):
             raise ValueError("the load curve takes 1 to 7 days per call")
-        body = await self._request(f"{direction}_load_curve", start, end)
-        return parse_load_curve(body["interval_reading"], _factor(body, "w"))
+        kind = CURVE_TYPES[direction]
+        series = self._series(kind, await self._request(kind, start, end), direction, _CURVE_UNITS)
+        default = DEFAULT_INTERVAL_MINUTES
+        if series.step is not None and series.step.upper().startswith("PT"):
+            default = interval_minutes(series.step)
+        return parse_load_curve(series.points, series.factor, default)
 
     async def max_power(self, start: date, end: date) -> list[MaxPowerValue]:
         """The highest apparent power (VA) of each day in [start, end), with its time."""
-        body = await self._request("consumption_max_power", start, end)
-        return parse_max_power(body["interval_reading"], _factor(body, "va"))
+        body = await self._request(
+            MAX_POWER_TYPE, start, end, {"mesuresPas": "P1D", "grandeurPhysique": "PMA"}
+        )
+        series = self._series(MAX_POWER_TYPE, body, "consumption", _POWER_UNITS)
+        return parse_max_power(series.points, series.factor)
 
 
-def _factor(body: Mapping[str, Any], default_unit: str) -> float:
-    """Multiplier to W / Wh / VA from the answer's ``reading_type.unit`` (kW, kWh, ... scaled)."""
-    reading_type = body.get("reading_type")
-    unit = reading_type.get("unit") if isinstance(reading_type, dict) else None
-    if not isinstance(unit, str):
-        unit = default_unit
-    return _UNIT_FACTORS.get(unit.strip().lower(), 1.0)
+def gateway_description(body: Any) -> str | None:
+    """``error.error_description`` of an error answer (or its ``message``), without the PRM."""
+    if not isinstance(body, dict):
+        return None
+    error = body.get("error")
+    parts: list[str] = []
+    if isinstance(error, dict):
+        for key in ("error_description", "error"):
+            if isinstance(error.get(key), str) and error[key].strip():
+                parts.append(error[key].strip())
+                break
+    elif isinstance(error, str) and error.strip():
+        parts.append(error.strip())
+    if not parts and isinstance(body.get("message"), str) and body["message"].strip():
+        parts.append(body["message"].strip())
+    return _scrub(parts[0]) if parts else None
 
 
-def _error_text(body: Any) -> str:
-    """The gateway's error description (``{status, message, error}``), if it sent one."""
-    if isinstance(body, dict):
-        parts = [str(body[key]) for key in ("error", "message") if body.get(key)]
-        return ": ".join(parts)
-    return ""
+def _status_error(
+    kind: str, status: int, body: Any, period: tuple[date, date], retry_after: str | None
+) -> EnedisGatewayError:
+    """The exception for a non-200 answer, carrying Enedis' description."""
+    description = gateway_description(body)
+    code = ""
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        code = str(body["error"].get("error", ""))
+    said = f"{description or ''} {code}".lower()
+    what = f"{kind} {period[0]}..{period[1]}: {status} {description or ''}".strip()
+    error: EnedisGatewayError
+    if status in (401, 403):
+        error = EnedisAuthError(what)
+    elif status == 404 or any(text in said for text in _NO_DATA_TEXTS):
+        error = EnedisNoDataError(what)
+    elif status == 429:
+        error = EnedisRateLimitError(what, retry_after=_number(retry_after))
+    elif status == 400 and any(text in said for text in _HISTORY_LIMIT_TEXTS):
+        error = EnedisHistoryLimitError(what)
+    elif status == 400:
+        error = EnedisRequestError(what)
+    elif status >= 500:
+        error = EnedisConnectionError(what)
+    else:
+        error = EnedisResponseError(what)
+    error.description = description
+    error.status = status
+    return error

@@ -14,6 +14,11 @@ class MeterHubApiError(Exception):
     #: The config-flow form error (a key under ``config.error`` in strings.json).
     error_key: str = "unknown"
 
+    @property
+    def placeholders(self) -> dict[str, str]:
+        """Values for the placeholders in this error's translated text (none by default)."""
+        return {}
+
 
 class ApiConnectionError(MeterHubApiError):
     """The provider could not be reached, timed out or answered with a server error."""

@@ -14,7 +14,13 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.util import dt as dt_util
 
-from ...api.enedis import MAX_CURVE_DAYS, EnedisClient, EnedisRateLimitError, valid_prm
+from ...api.enedis import (
+    MAX_CURVE_DAYS,
+    EnedisClient,
+    EnedisHistoryLimitError,
+    EnedisRateLimitError,
+    valid_prm,
+)
 from ...const import PROVIDER_ENEDIS
 from ...entity import meter_device
 from ...sensor import MeterHubSensor
@@ -108,7 +114,8 @@ class EnedisProvider(Provider):
         """Check the PRM locally, then ask for the last week of load curve (one request).
 
         The load curve, not the daily total, is asked for on purpose: a 404 then means the
-        meter's hourly collection is not enabled, which the form explains.
+        meter's hourly collection is not enabled, which the form explains. Any other refusal
+        shows Enedis' own description in the form (``{gateway_error}``).
         """
         prm = re.sub(r"\s+", "", str(data.get(CONF_PRM, "")))
         if not valid_prm(prm):
@@ -125,6 +132,8 @@ class EnedisProvider(Provider):
         today = paris_day(now)
         try:
             await client.load_curve("consumption", today - timedelta(days=MAX_CURVE_DAYS), today)
+        except EnedisHistoryLimitError:
+            pass  # a meter activated this week: Enedis knows it and the token; history comes later
         finally:
             budget.record(now, client.requests)
         return Validated(

@@ -30,8 +30,10 @@ from ...api.enedis import (
     DailyValue,
     Direction,
     EnedisClient,
-    EnedisDateRangeError,
+    EnedisGatewayError,
+    EnedisHistoryLimitError,
     EnedisNoDataError,
+    EnedisRequestError,
     IntervalValue,
     MaxPowerValue,
 )
@@ -80,6 +82,28 @@ class EnedisData:
     last_data_day: date | None
     subscription_per_day: float
     curve_weeks_left: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class GatewayProblem:
+    """The last request Enedis refused, in its own words (for diagnostics and a later repair).
+
+    Never holds the PRM or the token: the description is scrubbed by the client.
+    """
+
+    at: datetime
+    request: str
+    status: int | None
+    description: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        """For diagnostics."""
+        return {
+            "at": self.at.isoformat(),
+            "request": self.request,
+            "status": self.status,
+            "description": self.description,
+        }
 
 
 class EnedisSeries:
@@ -137,6 +161,8 @@ class EnedisCoordinator(MeterHubCoordinator[EnedisData]):
         #: Days the load-curve backfill filled in, imported in one go once it is complete.
         self.deferred: tuple[set[date], set[date]] = (set(), set())
         self.step_due = False
+        #: The last request error Enedis explained (a 400 reported, not retried in a loop).
+        self.last_problem: GatewayProblem | None = None
         self._fingerprint = ""
 
     def _options_fingerprint(self) -> str:
@@ -253,19 +279,21 @@ class EnedisCoordinator(MeterHubCoordinator[EnedisData]):
         sent_before = self.client.requests
         changed: tuple[set[date], set[date]] = (set(), set())
         try:
-            if plan.daily_depth:
+            if plan.daily_depth or plan.search:
                 await self._async_daily_backfill(today, changed)
-            if plan.production_daily_due:
+            if plan.production_daily_due and not (plan.daily_depth or plan.search):
                 await self._async_production_daily_backfill(today, changed)
             if first or plan.recent_due(now, self._yesterday_done(now)):
                 await self._async_recent(now, changed)
-            elif plan.curve_todo:
+            elif plan.curve_todo and plan.search is None:
                 await self._async_chunk(plan.curve_todo[0], today, self.deferred)
             elif plan.production_todo:
                 await self._async_production_chunk(plan.production_todo[0], today, self.deferred)
         except MeterHubApiError as err:
             retry_after = err.retry_after if isinstance(err, ApiRateLimitError) else None
             plan.schedule_failure(now, retry_after)
+            if isinstance(err, EnedisGatewayError) and err.description:
+                self._note_problem(now, err, "step")
             raise
         else:
             plan.schedule(now, self._yesterday_done(now))
@@ -283,33 +311,37 @@ class EnedisCoordinator(MeterHubCoordinator[EnedisData]):
     async def _async_daily_backfill(
         self, today: date, changed: tuple[set[date], set[date]]
     ) -> None:
-        """A year of daily totals in one call (halving the depth if Enedis refuses the dates)."""
-        start = today - timedelta(days=self.plan.daily_depth)
-        directions: list[Direction] = ["consumption"]
-        if self.production_enabled:
-            directions.append("production")
-        for index, direction in enumerate(directions):
-            try:
-                values = await self.client.daily(direction, start, today)
-            except EnedisDateRangeError:
-                if index == 0:
-                    self.plan.daily_depth //= 2
-                    if self.plan.daily_depth < MAX_CURVE_DAYS:
-                        self.plan.daily_depth = 0
-                    return
-                values = []
-            except EnedisNoDataError:
-                values = []
-            changed[index].update(self._ledger(direction).add_daily(values))
-        self.plan.daily_depth = 0
-        if self.production_enabled:
-            self.plan.production_daily_due = False
+        """A year of daily totals in one call; from the meter's first day if it is younger.
+
+        A refusal as "older than the meter" starts (or narrows) the search for its first day,
+        one probe per step. Any other 400 is reported and this part of the backfill skipped: it
+        is not a reason to ask for less history, and asking again would only be refused again.
+        """
+        plan = self.plan
+        start = plan.daily_start(today)
+        try:
+            values = await self.client.daily("consumption", start, today)
+        except EnedisHistoryLimitError:
+            plan.history_refused(start, today)
+            values = []
+        except EnedisNoDataError:
+            plan.daily_accepted(start)
+            values = []
+        except EnedisRequestError as err:
+            self._note_problem(dt_util.utcnow(), err, "daily history")
+            plan.search, plan.daily_depth = None, 0
+            values = []
+        else:
+            plan.daily_accepted(start)
+        changed[0].update(self.consumption.add_daily(values))
 
     async def _async_production_daily_backfill(
         self, today: date, changed: tuple[set[date], set[date]]
     ) -> None:
-        """A year of daily production, once production is enabled after the first backfill."""
+        """A year of daily production (from the meter's first day when it is younger)."""
         start = today - timedelta(days=DAILY_BACKFILL_DAYS)
+        if self.plan.history_start is not None:
+            start = max(start, self.plan.history_start)
         values = await self._async_daily("production", start, today)
         changed[1].update(self.production.add_daily(values))
         self.plan.production_daily_due = False
@@ -321,8 +353,13 @@ class EnedisCoordinator(MeterHubCoordinator[EnedisData]):
         end = min(start + timedelta(days=MAX_CURVE_DAYS), today)
         try:
             points = await self.client.load_curve("production", start, end)
-        except EnedisNoDataError, EnedisDateRangeError:
+        except EnedisNoDataError, EnedisHistoryLimitError:
+            # Nothing older (or older than the installation): the production backfill ends here.
             self.plan.production_todo = [day for day in self.plan.production_todo if day > start]
+            return
+        except EnedisRequestError as err:
+            self._note_problem(dt_util.utcnow(), err, "production load curve")
+            self.plan.production_todo = [day for day in self.plan.production_todo if day != start]
             return
         changed[1].update(self.production.add_curve(points))
         self.plan.production_todo = [day for day in self.plan.production_todo if day != start]
@@ -333,6 +370,8 @@ class EnedisCoordinator(MeterHubCoordinator[EnedisData]):
         yesterday = today - timedelta(days=1)
         window = today - timedelta(days=MAX_CURVE_DAYS)
         days = _days(window, today)
+        if self.plan.history_start is not None:
+            days = [day for day in days if day >= self.plan.history_start] or [yesterday]
         missing = [day for day in days if not self.consumption.curve_complete(day)]
         start = missing[0] if missing else yesterday
         newest = self.consumption.newest_day()
@@ -372,9 +411,22 @@ class EnedisCoordinator(MeterHubCoordinator[EnedisData]):
         end = min(start + timedelta(days=MAX_CURVE_DAYS), today)
         try:
             points = await self.client.load_curve("consumption", start, end)
-        except EnedisNoDataError, EnedisDateRangeError:
+        except EnedisNoDataError:
             LOGGER.debug("Enedis: no load curve before %s, backfill complete", end)
             self.plan.drop_older(end)
+            return
+        except EnedisHistoryLimitError:
+            if self.plan.history_start is not None and start >= self.plan.history_start:
+                # Refused although the meter's first day is known: nothing more to ask here.
+                self.plan.drop_older(end)
+            else:
+                # The meter is younger than this week: find its first day (daily-total probes,
+                # one a step), then come back to this week from that day.
+                self.plan.history_refused(start, end)
+            return
+        except EnedisRequestError as err:
+            self._note_problem(dt_util.utcnow(), err, "load-curve history")
+            self.plan.curve_todo = [day for day in self.plan.curve_todo if day != start]
             return
         changed[0].update(self.consumption.add_curve(points))
         if self.production_enabled:
@@ -388,7 +440,7 @@ class EnedisCoordinator(MeterHubCoordinator[EnedisData]):
     ) -> list[IntervalValue]:
         try:
             return await self.client.load_curve(direction, start, end)
-        except EnedisNoDataError, EnedisDateRangeError:
+        except EnedisNoDataError, EnedisHistoryLimitError:
             if not missing_ok:
                 raise
             return []
@@ -396,8 +448,20 @@ class EnedisCoordinator(MeterHubCoordinator[EnedisData]):
     async def _async_daily(self, direction: Direction, start: date, end: date) -> list[DailyValue]:
         try:
             return await self.client.daily(direction, start, end)
-        except EnedisNoDataError, EnedisDateRangeError:
+        except EnedisNoDataError, EnedisHistoryLimitError:
             return []
+
+    def _note_problem(self, now: datetime, err: EnedisGatewayError, request: str) -> None:
+        """Keep and log what Enedis said about a refused request (never the PRM or token)."""
+        self.last_problem = GatewayProblem(
+            at=now, request=request, status=err.status, description=err.description
+        )
+        LOGGER.warning(
+            "Enedis refused a request (%s, HTTP %s): %s",
+            request,
+            err.status,
+            err.description or "no description",
+        )
 
     def _ledger(self, direction: Direction) -> Ledger:
         return self.consumption if direction == "consumption" else self.production
@@ -444,6 +508,7 @@ class EnedisCoordinator(MeterHubCoordinator[EnedisData]):
                 1 for d in self.consumption.days.values() if d.daily_wh is not None
             ),
             "production_days": len(self.production.days),
+            "last_problem": self.last_problem.as_json() if self.last_problem else None,
         }
 
 

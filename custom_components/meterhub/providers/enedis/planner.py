@@ -4,7 +4,12 @@ The gateway bans an address making 100 or more requests in 12 hours. The plan:
 
 * First run: one call for a year of daily totals, then the newest week of load curve.
 * Backfill: one 7-day load-curve call (two with production) every 30 minutes, newest first, until a
-  year is covered or Enedis says there is nothing older (404 / 400).
+  year is covered or Enedis says there is nothing older (404).
+* A meter activated less than a year ago: Enedis refuses a start before its activation date
+  ("anterior to the meter's last activation date") without saying the date. The plan then looks
+  for the first day Enedis accepts by bisection, one daily-total call per backfill step (at most
+  nine for a year, to the day), and starts the backfill there. Only that refusal does this: any
+  other 400 is a request error, reported as it is, never a reason to ask for less history.
 * Steady state: one attempt a day after 08:00 Paris (at a random minute), a single retry in the
   afternoon (again at a random minute) if yesterday is not there yet; then the next morning.
 * Failures back off 1 h, 2 h, 4 h, up to 8 h; a 429 waits at least its ``Retry-After``.
@@ -57,8 +62,12 @@ class PlanState:
     """Where the plan stands; saved in the entry's store after every step."""
 
     next_run: datetime | None = None
-    #: Days of daily history still to fetch in one call; 0 once done (halved after a 400).
+    #: Days of daily history still to fetch in one call; 0 once done.
     daily_depth: int = DAILY_BACKFILL_DAYS
+    #: The first day Enedis has for this meter (its activation), once a refusal made us look.
+    history_start: date | None = None
+    #: The bisection for :attr:`history_start`: the latest start refused, the earliest accepted.
+    search: tuple[date, date] | None = None
     #: Start days of the 7-day load-curve chunks still to fetch, newest first.
     curve_todo: list[date] = field(default_factory=list)
     backfill_planned: bool = False
@@ -105,8 +114,46 @@ class PlanState:
     def backfilling(self) -> bool:
         """Whether history is still being fetched (a step every 30 minutes)."""
         return bool(
-            self.daily_depth or self.curve_todo or self.production_todo or self.production_daily_due
+            self.daily_depth
+            or self.search
+            or self.curve_todo
+            or self.production_todo
+            or self.production_daily_due
         )
+
+    def daily_start(self, today: date) -> date:
+        """Where the next daily-total backfill call starts: a year back, or the next probe."""
+        if self.search is not None:
+            refused, accepted = self.search
+            return refused + timedelta(days=(accepted - refused).days // 2)
+        start = today - timedelta(days=self.daily_depth)
+        return max(start, self.history_start) if self.history_start else start
+
+    def daily_accepted(self, start: date) -> None:
+        """Enedis gave the daily totals from ``start``: done, or the bisection narrows."""
+        if self.search is None:
+            self.daily_depth = 0
+            return
+        self._narrow(self.search[0], start)
+
+    def history_refused(self, start: date, accepted: date) -> None:
+        """Enedis refused ``start`` as older than the meter: look for its first day.
+
+        ``accepted`` is a start known (or expected) to be fine: today, or the end of a refused
+        load-curve week whose newer neighbour came back.
+        """
+        refused, known = self.search or (start, accepted)
+        self._narrow(max(refused, start), min(known, accepted))
+
+    def _narrow(self, refused: date, accepted: date) -> None:
+        if accepted - refused <= timedelta(days=1):
+            self.search = None
+            self.daily_depth = 0
+            self.history_start = accepted
+            # The load-curve weeks older than the meter are dropped, the one it starts in clipped.
+            self.curve_todo = _clip(self.curve_todo, accepted)
+        else:
+            self.search = (refused, accepted)
 
     def add_gap(self, first: date, end: date) -> None:
         """Queue the weeks of a gap [first, end) (Home Assistant was off for a while)."""
@@ -152,8 +199,9 @@ class PlanState:
             )
             recent = tomorrow_morning if retry > at_paris(today, LAST_ATTEMPT_OF_DAY) else retry
         # While backfilling a step comes every BACKFILL_GAP, and nothing, not even the morning
-        # attempt at its random minute, comes sooner than that after the previous step.
-        self.next_run = now + BACKFILL_GAP if self.backfilling else recent
+        # attempt at its random minute (nor the one right after the backfill's last step),
+        # comes sooner than that after the previous step.
+        self.next_run = now + BACKFILL_GAP if self.backfilling else max(recent, now + BACKFILL_GAP)
         return self.next_run
 
     def schedule_failure(
@@ -172,6 +220,8 @@ class PlanState:
         return {
             "next_run": self.next_run.isoformat() if self.next_run else None,
             "daily_depth": self.daily_depth,
+            "history_start": self.history_start.isoformat() if self.history_start else None,
+            "search": [day.isoformat() for day in self.search] if self.search else None,
             "curve_todo": [day.isoformat() for day in self.curve_todo],
             "backfill_planned": self.backfill_planned,
             "newest_week_done": self.newest_week_done,
@@ -193,6 +243,8 @@ class PlanState:
             return cls(
                 next_run=_moment(raw.get("next_run")),
                 daily_depth=int(raw.get("daily_depth", DAILY_BACKFILL_DAYS)),
+                history_start=_day(raw.get("history_start")),
+                search=_search(raw.get("search")),
                 curve_todo=[date.fromisoformat(day) for day in raw.get("curve_todo", [])],
                 backfill_planned=bool(raw.get("backfill_planned")),
                 newest_week_done=bool(raw.get("newest_week_done")),
@@ -223,6 +275,22 @@ def _weeks(end: date, today: date) -> list[date]:
 
 def _moment(text: Any) -> datetime | None:
     return datetime.fromisoformat(text) if isinstance(text, str) else None
+
+
+def _day(text: Any) -> date | None:
+    return date.fromisoformat(text) if isinstance(text, str) else None
+
+
+def _search(raw: Any) -> tuple[date, date] | None:
+    if not isinstance(raw, list) or len(raw) != 2:
+        return None
+    return date.fromisoformat(raw[0]), date.fromisoformat(raw[1])
+
+
+def _clip(chunks: list[date], first: date) -> list[date]:
+    """Chunk starts (newest first) without what lies before ``first``; the straddling one moved."""
+    kept = [max(start, first) for start in chunks if start + timedelta(days=MAX_CURVE_DAYS) > first]
+    return list(dict.fromkeys(kept))
 
 
 class RequestBudget:
