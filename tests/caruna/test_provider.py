@@ -195,9 +195,11 @@ async def test_flow_creates_one_entry_for_all_customer_numbers(
     assert fuse_entity is not None
     assert fuse_entity.entity_category is not None
     assert fuse_entity.unique_id == f"caruna_{GSRN_2}_fuse_size"
-    # Setup stayed light: one login, the two asset lists and yesterday per point.
+    # Setup stayed light: one login, the asset lists and the recent window per point (today and
+    # the three days before it: issue 21 reads today, issue 14 books the recent days at once).
     assert seeded.tokens_issued == 2  # one for the form's check, one for the entry
-    assert [r[1:] for r in seeded.energy_requests] == [("daily", 2026, 11, 19)] * 2
+    recent = [("daily", 2026, 11, day) for day in (20, 19, 18, 17)]
+    assert [r[1:] for r in seeded.energy_requests] == recent * 2
 
 
 async def test_duplicate_login_is_aborted(hass: HomeAssistant, seeded: Portal) -> None:
@@ -279,7 +281,8 @@ async def test_backfill_imports_what_the_dashboard_reads(
     daily = {date(*r[2:]) for r in asset_1 if r[1] == "daily"}
     assert len({r[2:4] for r in monthly}) == 13  # 2025-11 .. 2026-11
     assert len(monthly) <= 13 + rounds
-    with_data = {d for d in (HOURS_FROM + timedelta(days=i) for i in range(60)) if d < TODAY} | set(
+    # Today is read too (issue 21: its measured hours are booked the same day).
+    with_data = {d for d in (HOURS_FROM + timedelta(days=i) for i in range(60)) if d <= TODAY} | set(
         DAYS_ONLY
     )
     assert daily <= with_data
