@@ -124,6 +124,10 @@ class Portal:
     #: Extra rows only ``/assets/meteringpoints`` lists (2026 household meters), per customer.
     meteringpoint_extras: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     monthly_day_refused: bool = True
+    #: Every monthly request answered with this status (a portal that stopped serving months).
+    monthly_status: int | None = None
+    #: The content type API JSON is labelled with.
+    api_json_type: str = "application/json"
     ajax_script: bool = True
     require_browser: bool = True
     #: API requests answered with a maintenance page (HTML without a login form).
@@ -233,7 +237,7 @@ class Portal:
         customer = request.match_info["customer"]
         if customer not in (*self.own, *self.represented) or customer in self.forbidden_customers:
             return web.json_response({"error": "forbidden"}, status=403)
-        return web.json_response(self.assets.get(customer, []))
+        return self._api_json(self.assets.get(customer, []))
 
     async def meteringpoints_handler(self, request: web.Request) -> web.StreamResponse:
         """``/assets/meteringpoints`` (2026): the household meters, with their numbers."""
@@ -246,10 +250,18 @@ class Portal:
         if customer not in (*self.own, *self.represented) or customer in self.forbidden_customers:
             return web.json_response({"error": "forbidden"}, status=403)
         rows = [
-            {**asset, "type": "consumptionMeteringPoint", "tabs": ["consumption"]}
+            {
+                **asset,
+                "type": "consumptionMeteringPoint",
+                "meteringPointNumber": f"MP-{asset['assetId']}",
+                "tabs": ["consumption"],
+            }
             for asset in self.assets.get(customer, [])
         ]
-        return web.json_response(rows + self.meteringpoint_extras.get(customer, []))
+        return self._api_json(rows + self.meteringpoint_extras.get(customer, []))
+
+    def _api_json(self, body: Any) -> web.Response:
+        return web.Response(text=json.dumps(body), content_type=self.api_json_type)
 
     async def energy_handler(self, request: web.Request) -> web.StreamResponse:
         self.calls["energy"] += 1
@@ -271,6 +283,9 @@ class Portal:
         if timespan == "monthly" and "day" in query and self.monthly_day_refused:
             self.energy_requests.append((asset, "refused", int(query["year"]), 0, 0))
             return web.json_response({"error": "Bad Request"}, status=400)
+        if timespan == "monthly" and self.monthly_status is not None:
+            self.energy_requests.append((asset, "refused", int(query["year"]), 0, 0))
+            return web.json_response({"error": "refused"}, status=self.monthly_status)
         year, month, day = int(query["year"]), int(query["month"]), int(query.get("day", 1))
         self.energy_requests.append((asset, timespan, year, month, day))
         hours = self.hours.get(asset, {})
@@ -296,10 +311,10 @@ class Portal:
         else:
             return web.json_response({"error": "bad timespan"}, status=400)
         if self.shape == "old":
-            return web.json_response({"results": [{"type": timespan, "data": rows}]})
+            return self._api_json({"results": [{"type": timespan, "data": rows}]})
         if self.shape == "values":
-            return web.json_response({"timespan": timespan, "values": rows})
-        return web.json_response(rows)
+            return self._api_json({"timespan": timespan, "values": rows})
+        return self._api_json(rows)
 
     def _quarters(self, start: datetime, kwh: float | None) -> list[dict[str, Any]]:
         """15-minute rows: the hour split 10/20/30/40 % (a measured hour sums back exactly)."""

@@ -282,9 +282,9 @@ async def test_backfill_imports_what_the_dashboard_reads(
     assert len({r[2:4] for r in monthly}) == 13  # 2025-11 .. 2026-11
     assert len(monthly) <= 13 + rounds
     # Today is read too (issue 21: its measured hours are booked the same day).
-    with_data = {d for d in (HOURS_FROM + timedelta(days=i) for i in range(60)) if d <= TODAY} | set(
-        DAYS_ONLY
-    )
+    with_data = {
+        d for d in (HOURS_FROM + timedelta(days=i) for i in range(60)) if d <= TODAY
+    } | set(DAYS_ONLY)
     assert daily <= with_data
     assert len([r for r in asset_1 if r[1] == "daily"]) <= len(with_data) + 3 + 2 * rounds
     for coordinator in points(entry):

@@ -567,11 +567,14 @@ class CarunaClient:
         what the API wants: that is a portal change, reported as ``login_changed`` and counted as a
         failed login, so the next login waits for the back-off instead of looping.
         """
-        login = await self.async_ensure_login()
-        try:
-            return await self._api_request(path, params, login)
-        except _SessionExpiredError:
-            fresh = await self.async_ensure_login(stale=login)
+        logins = self.logins
+        fresh = await self.async_ensure_login()
+        if self.logins == logins:
+            # A kept token: the session may have ended early; one new login is worth a try.
+            try:
+                return await self._api_request(path, params, fresh)
+            except _SessionExpiredError:
+                fresh = await self.async_ensure_login(stale=fresh)
         try:
             return await self._api_request(path, params, fresh)
         except _SessionExpiredError as err:
