@@ -260,6 +260,10 @@ async def test_reader_reads_day_by_day_when_months_are_refused(
     batch = await reader.read(today)
     refused = [r for r in portal.energy_requests if r[1] == "refused"]
     assert len(refused) == 1  # asked once, then never again
-    # The pass still moved on: the budget went to days, newest first.
-    assert sum(batch.consumption.values()) == pytest.approx(sum(portal.hours[ASSET_1].values()))
-    assert reader.pending[-1][1] < today - timedelta(days=30)
+    # The pass still moved on: the budget went to days (the first look's, then the oldest).
+    first_look = today - timedelta(days=3 + 11)
+    assert sum(batch.consumption.values()) == pytest.approx(
+        sum(v for h, v in portal.hours[ASSET_1].items() if h >= local_day_hours(first_look)[0])
+    )
+    # 40 requests: 4 recent days, 11 first-look days, 1 refused month, then 24 days from the floor.
+    assert reader.pending == [(today - timedelta(days=365) + timedelta(days=24), first_look)]
