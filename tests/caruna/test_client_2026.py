@@ -25,7 +25,7 @@ from custom_components.meterhub.api.caruna import (
     parse_energy,
 )
 from custom_components.meterhub.api.caruna_html import ajax_redirect, is_login_page, parse_page
-from custom_components.meterhub.providers.caruna.reader import PointReader
+from custom_components.meterhub.providers.caruna.reader import HELSINKI, PointReader
 
 from .portal import (
     ASSET_1,
@@ -257,13 +257,17 @@ async def test_reader_reads_day_by_day_when_months_are_refused(
     client = make_client(portal, sessions)
     reader = PointReader(client, POINT, transfer_price=None)
     reader.resume(today, last_stored=None, pending=None)
-    batch = await reader.read(today)
+    await reader.read(today, backfill=False)  # setup: the recent window
+    batch = await reader.read(today)  # the first look: eleven more days, newest first
+    first_look = today - timedelta(days=3 + 11)
+    read_days = {hour.astimezone(HELSINKI).date() for hour in batch.consumption}
+    look = {first_look + timedelta(days=i) for i in range(11)}
+    assert read_days == look | {today - timedelta(days=1)}  # today has no data yet
+    assert not [r for r in portal.energy_requests if r[1] in {"refused", "monthly"}]
+    await reader.read(today)
+    await reader.read(today)
     refused = [r for r in portal.energy_requests if r[1] == "refused"]
     assert len(refused) == 1  # asked once, then never again
-    # The pass still moved on: the budget went to days (the first look's, then the oldest).
-    first_look = today - timedelta(days=3 + 11)
-    assert sum(batch.consumption.values()) == pytest.approx(
-        sum(v for h, v in portal.hours[ASSET_1].items() if h >= local_day_hours(first_look)[0])
-    )
-    # 40 requests: 4 recent days, 11 first-look days, 1 refused month, then 24 days from the floor.
-    assert reader.pending == [(today - timedelta(days=365) + timedelta(days=24), first_look)]
+    # The passes still moved on: 2 x 40 requests, less today and yesterday each time and the
+    # refused month, went to days from the floor on.
+    assert reader.pending == [(today - timedelta(days=365) + timedelta(days=75), first_look)]

@@ -5,10 +5,11 @@ what it returns as external statistics:
 
 * The first refresh (during setup) reads and imports the recent window (today and the three days
   before: four requests), so setup stays quick and the dashboard shows the last days at once.
-* ``FIRST_LOOK_DELAY`` later the backfill starts, newest day first, and refreshes every
-  ``BACKFILL_INTERVAL`` (at most 40 requests each, the recent window included): the last five
-  weeks are in within a minute of setup, a year in about 25 minutes, with one login per token
-  lifetime (an hour) shared by all metering points of the entry.
+* ``FIRST_LOOK_DELAY`` later a first backfill pass reads the eleven days before that, newest
+  first (13 requests with today and yesterday): the last two weeks are in within a minute of setup.
+  Then it refreshes every ``BACKFILL_INTERVAL`` (at most 40 requests each, today and yesterday
+  included), reading the rest of the year oldest first: about 20 minutes for a year, with one login
+  per token lifetime (an hour) shared by all metering points of the entry.
 * Caught up, it refreshes every ``STEADY_INTERVAL`` (four times a day): the recent window again,
   so today's measured hours and late or corrected hours are booked at the next refresh.
 
