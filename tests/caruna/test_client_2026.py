@@ -271,3 +271,25 @@ async def test_reader_reads_day_by_day_when_months_are_refused(
     # The passes still moved on: 2 x 40 requests, less today and yesterday each time and the
     # refused month, went to days from the floor on.
     assert reader.pending == [(today - timedelta(days=365) + timedelta(days=75), first_look)]
+
+
+async def test_days_missed_during_an_outage_are_read_again(
+    portal: Portal, sessions: Sessions
+) -> None:
+    today = date(2026, 11, 20)
+    client = make_client(portal, sessions)
+    reader = PointReader(client, POINT, transfer_price=None)
+    reader.resume(today, last_stored=datetime(2026, 11, 19, 21, tzinfo=UTC), pending=[])
+    await reader.read(today)
+    assert reader.caught_up
+    # Home Assistant was up, but every refresh failed for six days; then Caruna answers again.
+    later = today + timedelta(days=6)
+    for day in (today + timedelta(days=i) for i in range(-3, 7)):
+        portal.hours.setdefault(ASSET_1, {}).update(dict.fromkeys(local_day_hours(day), 0.5))
+    portal.energy_requests.clear()
+    batch = await reader.read(later)
+    read = {date(*r[2:]) for r in portal.energy_requests if r[1] == "daily"}
+    # The window (the 26th back to the 23rd) and the days between the last window and it.
+    assert read == {today + timedelta(days=i) for i in range(-3, 7)}
+    assert reader.caught_up
+    assert sum(batch.consumption.values()) == pytest.approx(10 * 24 * 0.5)

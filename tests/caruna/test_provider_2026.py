@@ -302,3 +302,18 @@ async def test_removing_the_entry_forgets_the_progress(
     await hass.async_block_till_done()
     assert key not in hass_storage
     assert hass.config_entries.async_entries(DOMAIN) == []
+
+
+async def test_an_empty_listing_keeps_the_known_points(
+    hass: HomeAssistant, year: Portal, freezer: FrozenDateTimeFactory
+) -> None:
+    entry = await add_entry(hass)
+    year.assets[OWN] = []  # a hiccup: the portal lists nothing at all
+    freezer.tick(POINTS_INTERVAL)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert year.calls["meteringpoints"] >= 3  # the form, the setup and the watch
+    devices = dr.async_get(hass)
+    assert devices.async_get_device_by_identifier((DOMAIN, f"caruna_{GSRN_1}"), entry.entry_id)
+    assert [c.point.identifier for c in points(entry)] == [GSRN_1]
+    assert entry.runtime_data.diagnostics()["point_listings"] == 1
