@@ -2,13 +2,23 @@
 
 Two servers, like the real two hosts: ``plus`` (the API and the OpenID client) and ``auth`` (the
 Wicket login portal). The login walks the whole dance: the JSON start, an HTTP redirect, a meta
-refresh, the login form with hidden inputs posted through Wicket Ajax (headers checked), an
-``Ajax-Location``, another refresh, a self-posting form, two redirects to the callback carrying
-``code``, ``state`` and ``session_state``, and the token exchange. Cookies are required where a
-browser would carry them. ``break_step`` makes one step answer the way a changed portal might.
+refresh, the login form with hidden inputs posted through Wicket Ajax (headers checked), the next
+URL, another refresh, a self-posting form, two redirects to the callback carrying ``code``,
+``state`` and ``session_state``, and the token exchange. Cookies are required where a browser would
+carry them, and the login pages answer only a desktop browser's User-Agent.
+``break_step`` makes one step answer the way a changed portal might.
 
-Energy is generated from ``hours`` (UTC hour -> kWh, None for "not measured") per asset, in either
-known response shape, with fees; ``days_only`` holds days whose hours are gone.
+By default it answers as the live portal does in 2026 (pycaruna 1.1.x, Nornode/ha-caruna-plus 0.3,
+probed 2026-08-18): the accepted login's next URL only in the Ajax answer's body
+(``<redirect><![CDATA[...]]></redirect>``, no ``Ajax-Location`` header); login JSON labelled
+``text/html``; ``/assets/meteringpoints`` served; ``timespan=monthly`` with ``day=`` refused with
+HTTP 400; energy as a flat list with ``totalConsumption``. Switches bring back the older portal:
+``redirect_in="header"``, ``login_json_type="application/json"``, ``meteringpoints=False``,
+``monthly_day_refused=False``, ``shape`` (``"old"``, ``"consumption"``, ``"values"``,
+``"quarter"`` for 15-minute rows), ``ajax_script=False`` (no Wicket script: post the form action).
+
+Energy is generated from ``hours`` (UTC hour -> kWh, None for "not measured") per asset, with fees;
+``days_only`` holds days whose hours are gone.
 """
 
 from __future__ import annotations
@@ -19,6 +29,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+import json
 import secrets
 import time
 from typing import Any
@@ -38,6 +49,8 @@ ASSET_2 = "A-200"
 TOKEN_PREFIX = "tok-"
 
 AJAX_PATH = "3-1.IBehaviorListener.0-userIDPanel-usernameLogin-loginWithUserID"
+FORM_PATH = "1-1.IFormSubmitListener-userIDPanel-usernameLogin"
+METERING_POINT_NUMBER_1 = "MP-0001"
 
 
 def local_day_hours(day: date) -> list[datetime]:
@@ -104,7 +117,21 @@ class Portal:
     hours: dict[str, dict[datetime, float | None]] = field(default_factory=dict)
     days_only: dict[str, dict[date, float]] = field(default_factory=dict)
     with_fees: bool = True
-    shape: str = "new"
+    shape: str = "flat"
+    redirect_in: str = "body"
+    login_json_type: str = "text/html"
+    meteringpoints: bool = True
+    #: Extra rows only ``/assets/meteringpoints`` lists (2026 household meters), per customer.
+    meteringpoint_extras: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    monthly_day_refused: bool = True
+    #: Every monthly request answered with this status (a portal that stopped serving months).
+    monthly_status: int | None = None
+    #: The content type API JSON is labelled with.
+    api_json_type: str = "application/json"
+    ajax_script: bool = True
+    require_browser: bool = True
+    #: API requests answered with a maintenance page (HTML without a login form).
+    maintenance_for_api: int = 0
     token_lifetime: float = 3600
     break_step: str | None = None
     html_for_api: int = 0
@@ -141,11 +168,15 @@ class Portal:
         state = secrets.token_hex(8)
         flow = secrets.token_hex(8)
         self._flows[flow] = state
-        response = web.json_response(
+        response = self._login_json(
             {"loginRedirectUrl": f"{self.auth_url}/oauth/authorize?client_id=plus&state={state}"}
         )
         response.set_cookie("plus_flow", flow)
         return response
+
+    def _login_json(self, body: dict[str, Any]) -> web.Response:
+        """JSON as the login endpoints send it: labelled text/html by the live portal."""
+        return web.Response(text=json.dumps(body), content_type=self.login_json_type)
 
     async def token(self, request: web.Request) -> web.StreamResponse:
         self.calls["token"] += 1
@@ -163,7 +194,7 @@ class Portal:
         token = f"{TOKEN_PREFIX}{secrets.token_hex(8)}"
         self.tokens.add(token)
         self.tokens_issued += 1
-        return web.json_response(
+        return self._login_json(
             {
                 "token": token,
                 "expiresAt": int(time.time() + self.token_lifetime),
@@ -178,9 +209,20 @@ class Portal:
 
     def _authorised(self, request: web.Request) -> web.Response | None:
         if self.html_for_api > 0:
+            # The session is gone: the portal's login page instead of JSON.
             self.html_for_api -= 1
             return web.Response(
-                text="<!doctype html><html><body>Kirjaudu sisään</body></html>",
+                text=(
+                    "<!doctype html><html><body><h1>Kirjaudu sisään</h1>"
+                    '<form method="post" action="/portal/login"><input name="ttqusername">'
+                    '<input type="password" name="userPassword"></form></body></html>'
+                ),
+                content_type="text/html",
+            )
+        if self.maintenance_for_api > 0:
+            self.maintenance_for_api -= 1
+            return web.Response(
+                text="<!doctype html><html><body>Huoltokatko: palvelu palaa pian</body></html>",
                 content_type="text/html",
             )
         header = request.headers.get("Authorization", "")
@@ -195,7 +237,31 @@ class Portal:
         customer = request.match_info["customer"]
         if customer not in (*self.own, *self.represented) or customer in self.forbidden_customers:
             return web.json_response({"error": "forbidden"}, status=403)
-        return web.json_response(self.assets.get(customer, []))
+        return self._api_json(self.assets.get(customer, []))
+
+    async def meteringpoints_handler(self, request: web.Request) -> web.StreamResponse:
+        """``/assets/meteringpoints`` (2026): the household meters, with their numbers."""
+        self.calls["meteringpoints"] += 1
+        if not self.meteringpoints:
+            return web.json_response({"error": "not found"}, status=404)
+        if (denied := self._authorised(request)) is not None:
+            return denied
+        customer = request.match_info["customer"]
+        if customer not in (*self.own, *self.represented) or customer in self.forbidden_customers:
+            return web.json_response({"error": "forbidden"}, status=403)
+        rows = [
+            {
+                **asset,
+                "type": "consumptionMeteringPoint",
+                "meteringPointNumber": f"MP-{asset['assetId']}",
+                "tabs": ["consumption"],
+            }
+            for asset in self.assets.get(customer, [])
+        ]
+        return self._api_json(rows + self.meteringpoint_extras.get(customer, []))
+
+    def _api_json(self, body: Any) -> web.Response:
+        return web.Response(text=json.dumps(body), content_type=self.api_json_type)
 
     async def energy_handler(self, request: web.Request) -> web.StreamResponse:
         self.calls["energy"] += 1
@@ -213,8 +279,14 @@ class Portal:
             await asyncio.sleep(self.energy_delay)
         asset = request.match_info["asset"]
         query = request.query
-        year, month, day = int(query["year"]), int(query["month"]), int(query["day"])
         timespan = query["timespan"]
+        if timespan == "monthly" and "day" in query and self.monthly_day_refused:
+            self.energy_requests.append((asset, "refused", int(query["year"]), 0, 0))
+            return web.json_response({"error": "Bad Request"}, status=400)
+        if timespan == "monthly" and self.monthly_status is not None:
+            self.energy_requests.append((asset, "refused", int(query["year"]), 0, 0))
+            return web.json_response({"error": "refused"}, status=self.monthly_status)
+        year, month, day = int(query["year"]), int(query["month"]), int(query.get("day", 1))
         self.energy_requests.append((asset, timespan, year, month, day))
         hours = self.hours.get(asset, {})
         days_only = self.days_only.get(asset, {})
@@ -223,7 +295,10 @@ class Portal:
             wanted = date(year, month, day)
             if wanted not in days_only:
                 for start in local_day_hours(wanted):
-                    rows.append(self._row(start, hours.get(start)))
+                    if self.shape == "quarter":
+                        rows.extend(self._quarters(start, hours.get(start)))
+                    else:
+                        rows.append(self._row(start, hours.get(start)))
         elif timespan == "monthly":
             current = date(year, month, 1)
             while current.month == month:
@@ -236,11 +311,23 @@ class Portal:
         else:
             return web.json_response({"error": "bad timespan"}, status=400)
         if self.shape == "old":
-            return web.json_response({"results": [{"type": timespan, "data": rows}]})
-        return web.json_response(rows)
+            return self._api_json({"results": [{"type": timespan, "data": rows}]})
+        if self.shape == "values":
+            return self._api_json({"timespan": timespan, "values": rows})
+        return self._api_json(rows)
+
+    def _quarters(self, start: datetime, kwh: float | None) -> list[dict[str, Any]]:
+        """15-minute rows: the hour split 10/20/30/40 % (a measured hour sums back exactly)."""
+        shares = (0.1, 0.2, 0.3, 0.4)
+        return [
+            self._row(start + timedelta(minutes=15 * i), None if kwh is None else kwh * share)
+            for i, share in enumerate(shares)
+        ]
 
     def _row(self, start: datetime, kwh: float | None) -> dict[str, Any]:
-        consumption_key = "totalConsumption" if self.shape == "old" else "consumption"
+        consumption_key = {"consumption": "consumption", "values": "invoicedConsumption"}.get(
+            self.shape, "totalConsumption"
+        )
         row: dict[str, Any] = {
             "timestamp": _stamp(start),
             consumption_key: kwh,
@@ -282,8 +369,15 @@ class Portal:
             content_type="text/html",
         )
 
+    def _browser(self, request: web.Request) -> bool:
+        return not self.require_browser or "Mozilla/5.0" in request.headers.get("User-Agent", "")
+
     async def login_page(self, request: web.Request) -> web.StreamResponse:
         self.calls["login_page"] += 1
+        if not self._browser(request):
+            return web.Response(
+                text="<html><body>Selaintasi ei tueta</body></html>", content_type="text/html"
+            )
         session = self._session(request)
         if session is None:
             return web.Response(text="<html>Istunto vanhentui</html>", content_type="text/html")
@@ -297,16 +391,22 @@ class Portal:
             if self.break_step == "login_no_submit"
             else '<input type="submit" name="loginWithUserID" id="loginWithUserID5" value="Kirjaudu">'
         )
+        # The live page binds the behaviour with "u" first; the button id it names has changed
+        # over the years (here it names none), the behaviour's name has not.
+        script = (
+            'Wicket.Event.add(window, "domready", function(event) {\n'
+            f'Wicket.Ajax.ajax({{"u":"./wicket/page?{AJAX_PATH}","m":"POST",'
+            '"c":"id3f","f":"usernameLogin4","sc":"loginWithUserID","e":"click"});;\n});'
+            if self.ajax_script
+            else ""
+        )
         return web.Response(
             text=f"""<!doctype html><html><head><title>Caruna</title>
 <script type="text/javascript">
 /*<![CDATA[*/
-Wicket.Event.add(window, "domready", function(event) {{
-Wicket.Ajax.ajax({{"f":"usernameLogin4","u":"./wicket/page?{AJAX_PATH}","e":"click","c":"loginWithUserID5","sc":"loginWithUserID","m":"POST"}});;
-}});
-/*]]>*/
+{script}
 </script></head><body>
-<form id="usernameLogin4" method="post" action="./login?1-1.IFormSubmitListener-userIDPanel-usernameLogin">
+<form id="usernameLogin4" method="post" action="./login?{FORM_PATH}">
 <div style="display:none"><input type="hidden" name="usernameLogin4_hf_0" id="usernameLogin4_hf_0" value=""></div>
 <input type="hidden" name="csrfToken" value="{session["csrf"]}">
 <input type="text" name="ttqusername" id="ttqusername1" value="">
@@ -317,11 +417,20 @@ Wicket.Ajax.ajax({{"f":"usernameLogin4","u":"./wicket/page?{AJAX_PATH}","e":"cli
         )
 
     async def wicket_ajax(self, request: web.Request) -> web.StreamResponse:
+        return await self._login_post(request, AJAX_PATH)
+
+    async def form_post(self, request: web.Request) -> web.StreamResponse:
+        """The form's own action: Wicket takes the Ajax post there as well."""
+        return await self._login_post(request, FORM_PATH)
+
+    async def _login_post(self, request: web.Request, path: str) -> web.StreamResponse:
         self.calls["login_post"] += 1
-        if self.break_step == "login_post_404" or request.query_string != AJAX_PATH:
+        if self.break_step == "login_post_404" or request.query_string != path:
             return web.Response(
                 status=404, text="<html>Page expired</html>", content_type="text/html"
             )
+        if not self._browser(request):
+            return web.Response(text="<html>Page expired</html>", content_type="text/html")
         session = self._session(request)
         headers = request.headers
         if (
@@ -349,10 +458,18 @@ Wicket.Ajax.ajax({{"f":"usernameLogin4","u":"./wicket/page?{AJAX_PATH}","e":"cli
                 content_type="text/xml",
             )
         session["authenticated"] = True
+        if self.redirect_in == "header":
+            return web.Response(
+                text='<?xml version="1.0" encoding="UTF-8"?><ajax-response></ajax-response>',
+                content_type="text/xml",
+                headers={"Ajax-Location": "./loggedin"},
+            )
         return web.Response(
-            text='<?xml version="1.0" encoding="UTF-8"?><ajax-response></ajax-response>',
+            text=(
+                '<?xml version="1.0" encoding="UTF-8"?><ajax-response><redirect><![CDATA['
+                f"{self.auth_url}/portal/loggedin]]></redirect></ajax-response>"
+            ),
             content_type="text/xml",
-            headers={"Ajax-Location": "./loggedin"},
         )
 
     async def logged_in(self, request: web.Request) -> web.StreamResponse:
@@ -420,6 +537,9 @@ Wicket.Ajax.ajax({{"f":"usernameLogin4","u":"./wicket/page?{AJAX_PATH}","e":"cli
         app.router.add_post("/api/authorization/token", self.token)
         app.router.add_get("/api/authorization/callback", self.callback)
         app.router.add_get("/api/customers/{customer}/assets", self.assets_handler)
+        app.router.add_get(
+            "/api/customers/{customer}/assets/meteringpoints", self.meteringpoints_handler
+        )
         app.router.add_get("/api/customers/{customer}/assets/{asset}/energy", self.energy_handler)
         return app
 
@@ -429,6 +549,7 @@ Wicket.Ajax.ajax({{"f":"usernameLogin4","u":"./wicket/page?{AJAX_PATH}","e":"cli
         app.router.add_get("/portal/ngResponder", self.ng_responder)
         app.router.add_get("/portal/login", self.login_page)
         app.router.add_post("/portal/wicket/page", self.wicket_ajax)
+        app.router.add_post("/portal/login", self.form_post)
         app.router.add_get("/portal/loggedin", self.logged_in)
         app.router.add_get("/ngPostResponder", self.post_responder)
         app.router.add_post("/oauth/continue", self.oauth_continue)

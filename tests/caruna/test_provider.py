@@ -195,9 +195,11 @@ async def test_flow_creates_one_entry_for_all_customer_numbers(
     assert fuse_entity is not None
     assert fuse_entity.entity_category is not None
     assert fuse_entity.unique_id == f"caruna_{GSRN_2}_fuse_size"
-    # Setup stayed light: one login, the two asset lists and yesterday per point.
+    # Setup stayed light: one login, the asset lists and the recent window per point (today and
+    # the three days before it: issue 21 reads today, issue 14 books the recent days at once).
     assert seeded.tokens_issued == 2  # one for the form's check, one for the entry
-    assert [r[1:] for r in seeded.energy_requests] == [("daily", 2026, 11, 19)] * 2
+    recent = [("daily", 2026, 11, day) for day in (20, 19, 18, 17)]
+    assert [r[1:] for r in seeded.energy_requests] == recent * 2
 
 
 async def test_duplicate_login_is_aborted(hass: HomeAssistant, seeded: Portal) -> None:
@@ -277,11 +279,13 @@ async def test_backfill_imports_what_the_dashboard_reads(
     asset_1 = [r for r in seeded.energy_requests if r[0] == ASSET_1]
     monthly = [r for r in asset_1 if r[1] == "monthly"]
     daily = {date(*r[2:]) for r in asset_1 if r[1] == "daily"}
-    assert len({r[2:4] for r in monthly}) == 13  # 2025-11 .. 2026-11
+    # 2025-11 .. 2026-10; November 2026 is read day by day by the recent window and first look.
+    assert len({r[2:4] for r in monthly}) == 12
     assert len(monthly) <= 13 + rounds
-    with_data = {d for d in (HOURS_FROM + timedelta(days=i) for i in range(60)) if d < TODAY} | set(
-        DAYS_ONLY
-    )
+    # Today is read too (issue 21: its measured hours are booked the same day).
+    with_data = {
+        d for d in (HOURS_FROM + timedelta(days=i) for i in range(60)) if d <= TODAY
+    } | set(DAYS_ONLY)
     assert daily <= with_data
     assert len([r for r in asset_1 if r[1] == "daily"]) <= len(with_data) + 3 + 2 * rounds
     for coordinator in points(entry):
@@ -469,13 +473,14 @@ async def test_failure_in_the_middle_of_a_backfill_loses_nothing_and_counts_noth
     caplog.set_level(logging.DEBUG, logger="custom_components.meterhub")
     entry = await add_entry(hass)
     coordinator = points(entry)[0]
-    seeded.energy_fails_after = 25  # dies in the middle of the first backfill pass
+    # Dies in the middle of the first backfill pass (the first look: 13 requests since 2026).
+    seeded.energy_fails_after = 5
     await coordinator.async_refresh()
     assert not coordinator.last_update_success
     assert hass.states.get("sensor.caruna_esimerkkitie_1_yesterday_s_consumption").state == (
         "unavailable"
     )
-    seeded.energy_fails_after = 14  # and again in the next one
+    seeded.energy_fails_after = 7  # and again in the next one
     await coordinator.async_refresh()
     assert not coordinator.last_update_success
     seeded.energy_fails_after = None

@@ -10,8 +10,13 @@ dance several times, so the client
 * walks the dance by what each page *is* (a redirect, a refresh, a form a script would post, the
   login form, the callback) rather than by a fixed list of URLs, and says ``login_changed`` when a
   page is none of those, so a user can tell a portal change from a wrong password,
-* backs off after a failed login instead of retrying in a tight loop, and reports rejected
-  credentials as an authentication error only when they are rejected again after a pause.
+* backs off after a failed login instead of retrying in a tight loop (at most one login attempt
+  per back-off step, whatever failed), and reports rejected credentials as an authentication error
+  only when they are rejected again after a pause,
+* sends a desktop browser's User-Agent during the login (the portal serves browsers), reads the
+  next URL after the credentials from the Wicket answer's body (``<redirect>``, the portal's way
+  since 2025-26) or from the older ``Ajax-Location`` header, and reads JSON whatever content type
+  it is labelled with.
 
 Two sessions are used: the login runs in a private session with its own cookie jar (the portal's
 cookies belong to one user and must not land in a shared jar); the API calls carry only the bearer
@@ -21,7 +26,7 @@ token and can use any session.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 import json
@@ -37,6 +42,8 @@ from .caruna_html import (
     USERNAME_FIELD,
     Form,
     Page,
+    ajax_redirect,
+    is_login_page,
     is_wicket_ajax_response,
     parse_page,
 )
@@ -56,6 +63,13 @@ MAX_HOPS: Final = 12
 # After a failed login: wait this long, doubling per failure up to the cap.
 BACKOFF_FIRST: Final = 60.0
 BACKOFF_MAX: Final = 3600.0
+# The login pages are made for browsers; pycaruna 1.1 sends one like this throughout the login.
+BROWSER_USER_AGENT: Final = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+    "(KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36"
+)
+# Where a customer's metering points are listed: household meters first, then every asset.
+METERING_POINT_PATHS: Final = ("assets/meteringpoints", "assets")
 
 type Timespan = Literal["daily", "monthly"]
 
@@ -75,14 +89,23 @@ class CarunaCredentialsRetryError(ApiConnectionError):
     """
 
 
-class CarunaLoginChangedError(ApiResponseError):
+class CarunaResponseError(ApiResponseError):
+    """The API answered with something the client cannot read."""
+
+
+class CarunaLoginChangedError(CarunaResponseError):
     """A login page no longer looks the way the client expects: Caruna changed its portal."""
 
     error_key = "login_changed"
 
 
-class CarunaResponseError(ApiResponseError):
-    """The API answered with something the client cannot read."""
+class CarunaHttpError(CarunaResponseError):
+    """The API refused a request with a client error (400, 404, ...): ``status`` says which."""
+
+    def __init__(self, status: int) -> None:
+        """Keep the status so callers can tell a refused parameter from a missing path."""
+        super().__init__(f"Caruna Plus answered HTTP {status}")
+        self.status = status
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -104,14 +127,27 @@ class CarunaLogin:
 
 @dataclass(frozen=True, kw_only=True)
 class MeteringPoint:
-    """One metering point (Caruna calls it an asset) of a customer."""
+    """One metering point (Caruna calls it an asset) of a customer.
+
+    A point carries its GSRN, or at least its metering point number; ``identifier`` is the one that
+    names it in statistic ids, unique ids and devices (the GSRN whenever there is one, so points
+    set up before the number was read keep their ids).
+    """
 
     customer: str
     asset_id: str
-    gsrn: str
+    gsrn: str | None
     fuse_size: str | None
     product: str | None
     address: str | None
+    number: str | None = None
+
+    @property
+    def identifier(self) -> str:
+        """The GSRN, else the metering point number: stable for the life of the point."""
+        identifier = self.gsrn or self.number
+        assert identifier, "a metering point has a GSRN or a metering point number"
+        return identifier
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -297,8 +333,8 @@ class CarunaClient:
             raise CarunaLoginChangedError("login start gave no loginRedirectUrl")
         first = await self._login_request("GET", start.url.join(URL(redirect)), step="redirect")
         form_response, page, form = await self._walk_to_login_form(first)
-        answer = await self._post_login_form(form_response, page, form)
-        callback = await self._walk_to_callback(form_response.url, answer)
+        next_url = await self._post_login_form(form_response, page, form)
+        callback = await self._walk_to_callback(next_url)
         return await self._exchange_code(callback)
 
     async def _walk_to_login_form(self, response: _Response) -> tuple[_Response, Page, Form]:
@@ -313,7 +349,7 @@ class CarunaClient:
             response = await self._follow_page(response, page, "to login form")
         raise CarunaLoginChangedError("too many pages before the login form")
 
-    async def _post_login_form(self, response: _Response, page: Page, form: Form) -> _Response:
+    async def _post_login_form(self, response: _Response, page: Page, form: Form) -> URL:
         """Post the credentials the way the page's Wicket Ajax script does."""
         data = form.hidden_values()
         data[USERNAME_FIELD] = self._username
@@ -322,7 +358,7 @@ class CarunaClient:
         if submit is None:
             raise CarunaLoginChangedError("the login form has no submit button")
         data[submit.name] = "1"
-        ajax_url = page.ajax_url_for(submit.id) if submit.id else None
+        ajax_url = (page.ajax_url_for(submit.id) if submit.id else None) or page.login_ajax_url()
         target = ajax_url or form.action
         if not target:
             raise CarunaLoginChangedError("the login form has nowhere to post")
@@ -341,24 +377,30 @@ class CarunaClient:
         )
         if answer.status in {401, 403}:
             raise CarunaAuthError("the portal rejected the credentials")
-        if answer.location is None and "Ajax-Location" not in answer.headers:
-            if answer.status == 200 and is_wicket_ajax_response(answer.text):
-                # Wicket re-rendered the form (with its error message) instead of moving on.
+        if (location := answer.location) is not None:
+            return location
+        redirect = answer.headers.get("Ajax-Location")
+        if redirect is None and answer.status == 200:
+            redirect = ajax_redirect(answer.text)
+        if redirect is not None:
+            # Wicket's script sends the browser there: relative to the page, not the Ajax call.
+            next_url = response.url.join(URL(redirect))
+            if next_url.with_query(None) == response.url.with_query(None):
+                # Sent back to the login page itself: the credentials were not taken.
                 raise CarunaAuthError("the portal rejected the credentials")
-            if answer.status == 200 and parse_page(answer.text).login_form() is not None:
-                raise CarunaAuthError("the portal rejected the credentials")
-            raise CarunaLoginChangedError(f"the login post answered HTTP {answer.status}")
-        return answer
+            return next_url
+        if answer.status == 200 and is_wicket_ajax_response(answer.text):
+            # Wicket re-rendered the form (with its error message) instead of moving on.
+            raise CarunaAuthError("the portal rejected the credentials")
+        if answer.status == 200 and parse_page(answer.text).login_form() is not None:
+            raise CarunaAuthError("the portal rejected the credentials")
+        raise CarunaLoginChangedError(f"the login post answered HTTP {answer.status}")
 
-    async def _walk_to_callback(self, page_url: URL, answer: _Response) -> URL:
+    async def _walk_to_callback(self, next_url: URL) -> URL:
         """From the accepted login to the callback URL that carries ``code`` and ``state``."""
-        if (ajax_location := answer.headers.get("Ajax-Location")) is not None:
-            # Wicket resolves the location against the page's URL, not the Ajax call's.
-            response = await self._login_request(
-                "GET", page_url.join(URL(ajax_location)), step="after login"
-            )
-        else:
-            response = answer
+        if {"code", "state"} <= set(next_url.query):
+            return next_url
+        response = await self._login_request("GET", next_url, step="after login")
         for _ in range(MAX_HOPS):
             if (location := response.location) is not None:
                 if {"code", "state"} <= set(location.query):
@@ -432,6 +474,7 @@ class CarunaClient:
     ) -> _Response:
         """One request of the dance, in the private session, redirects left to the caller."""
         self.login_requests += 1
+        sent = {"User-Agent": BROWSER_USER_AGENT, **(headers or {})}
         try:
             async with (
                 asyncio.timeout(self._timeout),
@@ -440,7 +483,7 @@ class CarunaClient:
                     url,
                     json=json_body,
                     data=form,
-                    headers=headers,
+                    headers=sent,
                     allow_redirects=False,
                 ) as response,
             ):
@@ -466,28 +509,29 @@ class CarunaClient:
     # -- API -----------------------------------------------------------------------------------
 
     async def async_metering_points(self, customer: str) -> list[MeteringPoint]:
-        """The metering points of ``customer`` (one of the login's customer numbers)."""
-        body = await self._api_get(f"api/customers/{customer}/assets")
-        if not isinstance(body, list):
-            raise CarunaResponseError("assets are not a list")
-        points: list[MeteringPoint] = []
-        for item in body:
-            if not isinstance(item, dict):
+        """The metering points of ``customer`` (one of the login's customer numbers).
+
+        Household meters are listed under ``/assets/meteringpoints`` (2026); ``/assets`` lists
+        them too on older accounts. Both are read and merged by asset id; a path the portal does
+        not serve (an HTTP 4xx) is skipped, and only when neither answers is that an error.
+        """
+        points: dict[str, MeteringPoint] = {}
+        refused: CarunaHttpError | None = None
+        answered = False
+        for path in METERING_POINT_PATHS:
+            try:
+                body = await self._api_get(f"api/customers/{customer}/{path}")
+            except CarunaHttpError as err:
+                refused = err
                 continue
-            asset_id, gsrn = item.get("assetId"), item.get("gsrn")
-            if not asset_id or not gsrn:
-                continue
-            points.append(
-                MeteringPoint(
-                    customer=customer,
-                    asset_id=str(asset_id),
-                    gsrn=str(gsrn),
-                    fuse_size=_optional_str(item.get("fuseSize")),
-                    product=_optional_str(item.get("contractProductDesc")),
-                    address=_address(item.get("address")),
-                )
-            )
-        return points
+            answered = True
+            for item in _asset_rows(body):
+                if (point := _metering_point(customer, item)) is not None:
+                    points.setdefault(point.asset_id, point)
+        if not answered:
+            assert refused is not None
+            raise refused
+        return list(points.values())
 
     async def async_hours(self, point: MeteringPoint, day: date) -> list[EnergyRow]:
         """The hours of one Finnish calendar day (``timespan=daily``)."""
@@ -495,28 +539,54 @@ class CarunaClient:
 
     async def async_days(self, point: MeteringPoint, year: int, month: int) -> list[EnergyRow]:
         """The days of one month (``timespan=monthly``), for months whose hours are gone."""
-        return await self._energy(point, "monthly", year=year, month=month, day=1)
+        # Since 2026 a monthly request that names a day is refused (HTTP 400).
+        return await self._energy(point, "monthly", year=year, month=month)
 
     async def _energy(
-        self, point: MeteringPoint, timespan: Timespan, *, year: int, month: int, day: int
+        self,
+        point: MeteringPoint,
+        timespan: Timespan,
+        *,
+        year: int,
+        month: int,
+        day: int | None = None,
     ) -> list[EnergyRow]:
+        params: dict[str, Any] = {"year": year, "month": month}
+        if day is not None:
+            params["day"] = day
+        params["timespan"] = timespan
         body = await self._api_get(
-            f"api/customers/{point.customer}/assets/{point.asset_id}/energy",
-            params={"year": year, "month": month, "day": day, "timespan": timespan},
+            f"api/customers/{point.customer}/assets/{point.asset_id}/energy", params=params
         )
-        return parse_energy(body)
+        return hourly(parse_energy(body)) if timespan == "daily" else parse_energy(body)
 
     async def _api_get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
-        """GET with the bearer token; an expired session (401/403, HTML) means one re-login."""
-        login = await self.async_ensure_login()
-        try:
-            return await self._api_request(path, params, login)
-        except _SessionExpiredError:
-            fresh = await self.async_ensure_login(stale=login)
+        """GET with the bearer token; an expired session (401/403, a login page) means one re-login.
+
+        A token fresh from a login that the API rejects as well means the login no longer gives
+        what the API wants: that is a portal change, reported as ``login_changed`` and counted as a
+        failed login, so the next login waits for the back-off instead of looping.
+        """
+        logins = self.logins
+        fresh = await self.async_ensure_login()
+        if self.logins == logins:
+            # A kept token: the session may have ended early; one new login is worth a try.
+            try:
+                return await self._api_request(path, params, fresh)
+            except _SessionExpiredError:
+                fresh = await self.async_ensure_login(stale=fresh)
         try:
             return await self._api_request(path, params, fresh)
         except _SessionExpiredError as err:
-            raise CarunaResponseError("the API rejected a token fresh from a login") from err
+            if err.status == 403:
+                # A fresh token refused for this resource only (a representation that ended).
+                raise CarunaHttpError(403) from err
+            error = CarunaLoginChangedError("the API rejected a token fresh from a login")
+            async with self._login_lock:
+                if self._login is fresh:
+                    self._login = None
+                    self._fail(error)
+            raise error from err
 
     async def _api_request(
         self, path: str, params: Mapping[str, Any] | None, login: CarunaLogin
@@ -545,21 +615,22 @@ class CarunaClient:
                 f"request to Caruna Plus failed: {type(err).__name__}"
             ) from err
         if status in {401, 403}:
-            raise _SessionExpiredError
+            raise _SessionExpiredError(status)
         if status == 429:
             raise ApiRateLimitError(retry_after=_retry_after(headers))
         if status >= 500:
             raise CarunaConnectionError(f"Caruna Plus answered HTTP {status}")
-        if "html" in content_type or text.lstrip().startswith("<"):
+        if is_login_page(text):
             # The portal sends its login page instead of JSON once the session is gone.
             raise _SessionExpiredError
         if status != 200:
-            raise CarunaResponseError(f"Caruna Plus answered HTTP {status}")
+            raise CarunaHttpError(status)
         try:
+            # Read by what the body is: the portal labels JSON text/html at times.
             return json.loads(text)
         except ValueError as err:
             raise CarunaResponseError(
-                "Caruna Plus answered with something other than JSON"
+                f"Caruna Plus answered with something other than JSON ({content_type})"
             ) from err
 
 
@@ -568,31 +639,54 @@ def _now() -> float:
 
 
 class _SessionExpiredError(Exception):
-    """The API wants a new login (internal: the client logs in again once)."""
+    """The API wants a new login (internal: the client logs in again once).
+
+    ``status`` is 401 or 403, or None for a login page in place of JSON.
+    """
+
+    def __init__(self, status: int | None = None) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+# Where a row list may sit in an energy answer that is an object (clients agree on these).
+_ROW_LIST_KEYS: Final = ("values", "data", "hours", "days", "items")
+
+
+def _energy_items(body: Any) -> list[Any]:
+    """The raw rows of an energy answer, whichever of the known shapes it has."""
+    if isinstance(body, list):
+        return body
+    if not isinstance(body, dict):
+        raise CarunaResponseError("energy is neither a list nor an object")
+    results = body.get("results")
+    if isinstance(results, list):
+        raw: list[Any] = []
+        for result in results:
+            if isinstance(result, dict):
+                raw.extend(_energy_items({k: v for k, v in result.items() if k != "results"}))
+        return raw
+    for key in _ROW_LIST_KEYS:
+        if isinstance(rows := body.get(key), list):
+            return rows
+    if "timestamp" in body:
+        return [body]
+    if not body:
+        return []
+    raise CarunaResponseError("energy has no list of rows")
 
 
 def parse_energy(body: Any) -> list[EnergyRow]:
-    """Energy rows from either known shape.
+    """Energy rows from any known shape.
 
-    Older: ``{"results": [{"data": [row, ...]}]}``; newer: a flat list of rows. Field names differ
-    between versions (``totalConsumption`` or ``consumption``, ``totalFee`` or ``totalcost``), so keys
-    are compared without case. A row without a readable timestamp is dropped; a null consumption
-    stays None (not measured yet).
+    A flat list of rows (2026); ``{"results": [{"data": [...]}]}`` (older); or an object with the
+    rows under ``values``, ``data``, ``hours``, ``days`` or ``items``. Field names differ between
+    versions (``totalConsumption``, ``consumption`` or ``invoicedConsumption``; ``totalFee`` or
+    ``totalcost``), so keys are compared without case. A row without a readable timestamp is
+    dropped; a null consumption stays None (not measured yet).
     """
-    if isinstance(body, dict):
-        results = body.get("results")
-        if not isinstance(results, list):
-            raise CarunaResponseError("energy has neither a list nor results")
-        raw: list[Any] = []
-        for result in results:
-            if isinstance(result, dict) and isinstance(result.get("data"), list):
-                raw.extend(result["data"])
-    elif isinstance(body, list):
-        raw = body
-    else:
-        raise CarunaResponseError("energy is neither a list nor an object")
     rows: list[EnergyRow] = []
-    for item in raw:
+    for item in _energy_items(body):
         if not isinstance(item, dict):
             continue
         fields = {str(key).lower(): value for key, value in item.items()}
@@ -602,7 +696,9 @@ def parse_energy(body: Any) -> list[EnergyRow]:
         rows.append(
             EnergyRow(
                 start=start,
-                consumption=_first_number(fields, "totalconsumption", "consumption"),
+                consumption=_first_number(
+                    fields, "totalconsumption", "consumption", "invoicedconsumption"
+                ),
                 distribution_fee=_first_number(fields, "distributionfee"),
                 electricity_tax=_first_number(fields, "electricitytax"),
                 value_added_tax=_first_number(fields, "valueaddedtax"),
@@ -612,6 +708,74 @@ def parse_energy(body: Any) -> list[EnergyRow]:
         )
     rows.sort(key=lambda row: row.start)
     return rows
+
+
+def hourly(rows: list[EnergyRow]) -> list[EnergyRow]:
+    """One row per UTC hour: rows closer than an hour apart (15-minute metering) summed.
+
+    Finnish meters are moving to 15-minute intervals; should the API hand out quarter-hour rows,
+    each hour is the sum of its rows (never the last row seen). An hour with a row not yet measured
+    is left unmeasured as a whole, so it is read again later rather than booked short.
+    """
+    groups: dict[datetime, list[EnergyRow]] = {}
+    for row in rows:
+        groups.setdefault(row.start.replace(minute=0, second=0, microsecond=0), []).append(row)
+    result: list[EnergyRow] = []
+    for start, group in sorted(groups.items()):
+        if len(group) == 1 and group[0].start == start:
+            result.append(group[0])
+            continue
+        complete = all(row.consumption is not None for row in group)
+        temperatures = [row.temperature for row in group if row.temperature is not None]
+        result.append(
+            EnergyRow(
+                start=start,
+                consumption=_sum(row.consumption for row in group) if complete else None,
+                distribution_fee=_sum(row.distribution_fee for row in group),
+                electricity_tax=_sum(row.electricity_tax for row in group),
+                value_added_tax=_sum(row.value_added_tax for row in group),
+                total_fee=_sum(row.total_fee for row in group),
+                temperature=sum(temperatures) / len(temperatures) if temperatures else None,
+            )
+        )
+    return result
+
+
+def _sum(values: Iterable[float | None]) -> float | None:
+    known = [value for value in values if value is not None]
+    return sum(known) if known else None
+
+
+def _asset_rows(body: Any) -> list[dict[str, Any]]:
+    """The asset objects of a metering point listing (a list, or a list under a known key)."""
+    if isinstance(body, dict):
+        for key in ("results", "data", "assets", "meteringPoints", "meteringpoints", "items"):
+            if isinstance(body.get(key), list):
+                body = body[key]
+                break
+        else:
+            body = [body]
+    if not isinstance(body, list):
+        raise CarunaResponseError("metering points are not a list")
+    return [item for item in body if isinstance(item, dict)]
+
+
+def _metering_point(customer: str, item: Mapping[str, Any]) -> MeteringPoint | None:
+    """A metering point from an asset row, if it has an asset id and a stable identifier."""
+    asset_id = _optional_str(item.get("assetId"))
+    gsrn = _optional_str(item.get("gsrn"))
+    number = _optional_str(item.get("meteringPointNumber"))
+    if asset_id is None or (gsrn is None and number is None):
+        return None
+    return MeteringPoint(
+        customer=customer,
+        asset_id=asset_id,
+        gsrn=gsrn,
+        number=number,
+        fuse_size=_optional_str(item.get("fuseSize")),
+        product=_optional_str(item.get("contractProductDesc")),
+        address=_address(item.get("address")),
+    )
 
 
 def _first_number(fields: Mapping[str, Any], *keys: str) -> float | None:

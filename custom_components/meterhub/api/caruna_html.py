@@ -19,6 +19,12 @@ PASSWORD_FIELD: Final = "userPassword"
 
 _REFRESH_URL_RE: Final = re.compile(r"url\s*=\s*['\"]?([^'\"]+)", re.IGNORECASE)
 _WICKET_AJAX_RE: Final = re.compile(r"Wicket\.Ajax\.ajax\((\{.*?\})\)", re.DOTALL)
+# The Wicket behaviour that posts the credentials has this in its URL (the live portal, 2026).
+LOGIN_BEHAVIOUR: Final = "loginWithUserID"
+# Wicket's Ajax answer names the next page in its body since 2025-26 (no Ajax-Location header).
+_AJAX_REDIRECT_RE: Final = re.compile(
+    r"<redirect>\s*(?:<!\[CDATA\[(.*?)\]\]>|([^<]*))\s*</redirect>", re.DOTALL | re.IGNORECASE
+)
 
 
 @dataclass
@@ -90,6 +96,18 @@ class Page:
                 return str(call["u"])
         return None
 
+    def login_ajax_url(self) -> str | None:
+        """The URL of the Wicket behaviour that posts the credentials, found by its name.
+
+        The live portal's script binds ``{"u": "...loginWithUserID", ...}``; the element id it is
+        bound to has changed between versions, the behaviour's name has not.
+        """
+        for call in self.ajax_calls:
+            url = call.get("u")
+            if isinstance(url, str) and LOGIN_BEHAVIOUR in url:
+                return url
+        return None
+
 
 class _PageParser(HTMLParser):
     def __init__(self) -> None:
@@ -150,6 +168,24 @@ def parse_page(text: str) -> Page:
     parser.feed(text)
     parser.close()
     return parser.page
+
+
+def ajax_redirect(text: str) -> str | None:
+    """The next URL a Wicket ``<ajax-response>`` sends the browser to, if it names one."""
+    if not is_wicket_ajax_response(text):
+        return None
+    if (match := _AJAX_REDIRECT_RE.search(text)) is None:
+        return None
+    target = (match.group(1) if match.group(1) is not None else match.group(2)).strip()
+    return target or None
+
+
+def is_login_page(text: str) -> bool:
+    """An HTML page asking for a password: what the portal shows once a session is gone."""
+    head = text.lstrip()[:200].lower()
+    if not head.startswith("<"):
+        return False
+    return any(any(i.type == "password" for i in form.inputs) for form in parse_page(text).forms)
 
 
 def is_wicket_ajax_response(text: str) -> bool:

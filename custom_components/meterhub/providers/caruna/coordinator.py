@@ -1,16 +1,21 @@
-"""Caruna Plus: one coordinator per metering point, backfilling a year and then keeping up.
+"""Caruna Plus: one coordinator per metering point, recent days first, then a year back.
 
 The reader (``reader.py``) decides what to ask Caruna for; this coordinator paces it and stores
 what it returns as external statistics:
 
-* The first refresh (during setup) reads only yesterday, for the sensors: setup stays quick.
-* While backfilling it refreshes every ``BACKFILL_INTERVAL`` (at most 40 requests each), so a year
-  takes about 10 refreshes, some twenty minutes, with one login per token lifetime (an hour)
-  shared by all metering points of the entry.
-* Caught up, it refreshes every ``STEADY_INTERVAL`` (four times a day) and re-reads the last days.
+* The first refresh (during setup) reads and imports the recent window (today and the three days
+  before: four requests), so setup stays quick and the dashboard shows the last days at once.
+* ``FIRST_LOOK_DELAY`` later a first backfill pass reads the eleven days before that, newest
+  first (13 requests with today and yesterday): the last two weeks are in within a minute of setup.
+  Then it refreshes every ``BACKFILL_INTERVAL`` (at most 40 requests each, today and yesterday
+  included), reading the rest of the year oldest first: about 20 minutes for a year, with one login
+  per token lifetime (an hour) shared by all metering points of the entry.
+* Caught up, it refreshes every ``STEADY_INTERVAL`` (four times a day): the recent window again,
+  so today's measured hours and late or corrected hours are booked at the next refresh.
 
-On (re)start the newest stored hour says where to resume; the statistics importer upserts whole
-hours, so a re-read never counts anything twice.
+What the backfill has left is kept (``progress.py``); the newest stored hour says which days were
+missed while Home Assistant was down. The statistics importer upserts whole hours in any order, so
+a re-read never counts anything twice.
 """
 
 from __future__ import annotations
@@ -24,18 +29,14 @@ from homeassistant.util import dt as dt_util
 
 from ...api.caruna import CarunaClient, MeteringPoint
 from ...coordinator import MeterHubCoordinator
-from ...statistics import (
-    ENERGY_KWH,
-    StatisticSeries,
-    async_import_series,
-    async_last_hour,
-    fetch_start,
-)
-from .reader import HELSINKI, REREAD_DAYS, PointData, PointReader, backfill_start
+from ...statistics import ENERGY_KWH, StatisticSeries, async_import_series, async_last_hour
+from .progress import BackfillProgress
+from .reader import HELSINKI, PointData, PointReader
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
 
+FIRST_LOOK_DELAY: Final = timedelta(seconds=10)
 BACKFILL_INTERVAL: Final = timedelta(minutes=2)
 STEADY_INTERVAL: Final = timedelta(hours=6)
 CURRENCY: Final = "EUR"
@@ -54,6 +55,7 @@ class CarunaPointCoordinator(MeterHubCoordinator[PointData]):
         index: int,
         label: str,
         transfer_price: float | None,
+        progress: BackfillProgress,
     ) -> None:
         """``index`` names the coordinator in logs (never the GSRN)."""
         super().__init__(
@@ -63,17 +65,18 @@ class CarunaPointCoordinator(MeterHubCoordinator[PointData]):
             update_interval=BACKFILL_INTERVAL,
         )
         self.point = point
+        self.progress = progress
         self.reader = PointReader(client, point, transfer_price=transfer_price)
         self.consumption = StatisticSeries(
             provider="caruna",
-            meter=point.gsrn,
+            meter=point.identifier,
             quantity="consumption",
             name=f"{label} consumption",
             unit=ENERGY_KWH,
         )
         self.cost = StatisticSeries(
             provider="caruna",
-            meter=point.gsrn,
+            meter=point.identifier,
             quantity="cost",
             name=f"{label} cost",
             unit=CURRENCY,
@@ -88,10 +91,10 @@ class CarunaPointCoordinator(MeterHubCoordinator[PointData]):
 
     def diagnostics(self) -> dict[str, Any]:
         """Progress without identifiers."""
-        cursor = self.reader.cursor
+        pending = self.reader.oldest_pending
         return {
             "name": self.name,
-            "backfill_cursor": cursor.isoformat() if cursor else None,
+            "backfill_cursor": pending.isoformat() if pending else None,
             "caught_up": self.reader.caught_up,
             "energy_requests": self.reader.requests,
             "hours_imported": self.hours_imported,
@@ -100,26 +103,26 @@ class CarunaPointCoordinator(MeterHubCoordinator[PointData]):
 
     async def _async_fetch(self) -> PointData:
         today = dt_util.now(HELSINKI).date()
-        if self.reader.cursor is None:
+        identifier = self.point.identifier
+        if not self.reader.resumed:
             last = await async_last_hour(self.hass, self.consumption)
-            start = fetch_start(
-                last, backfill_from=backfill_start(today), reread=timedelta(days=REREAD_DAYS)
-            )
-            self.reader.resume(start, last)
-        if self._first:
-            self._first = False
-            await self.reader.read_yesterday(today)
-            return self.reader.data
-        batch = await self.reader.read(today)
-        if self.reader.caught_up:
-            self.update_interval = _jittered(STEADY_INTERVAL)
-        else:
-            self.update_interval = BACKFILL_INTERVAL
+            pending = await self.progress.async_pending(identifier)
+            self.reader.resume(today, last_stored=last, pending=pending)
+        first = self._first
+        batch = await self.reader.read(today, backfill=not first)
+        self._first = False
         if batch.consumption:
             result = await async_import_series(self.hass, self.consumption, batch.consumption)
             self.hours_imported += result.hours_given
         if batch.cost:
             await async_import_series(self.hass, self.cost, batch.cost)
+        await self.progress.async_set(identifier, self.reader.pending)
+        if first and not self.reader.caught_up:
+            self.update_interval = FIRST_LOOK_DELAY
+        elif self.reader.caught_up:
+            self.update_interval = _jittered(STEADY_INTERVAL)
+        else:
+            self.update_interval = BACKFILL_INTERVAL
         return self.reader.data
 
 
