@@ -1,0 +1,116 @@
+"""Helpers every provider's tests share: the flow as the UI drives it, statistics as the energy
+dashboard reads them, and the public contract (ids and keys) an entry exposes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+)
+
+from custom_components.meterhub.const import DOMAIN
+from homeassistant import config_entries
+from homeassistant.components.recorder.statistics import (
+    list_statistic_ids,
+    statistics_during_period,
+)
+from homeassistant.config_entries import ConfigEntry, ConfigEntryState
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.helpers.recorder import get_instance
+
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+async def start_flow(hass: HomeAssistant, provider: str) -> dict[str, Any]:
+    """Open the menu and pick ``provider``: the provider's form, as the UI shows it."""
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.MENU
+    assert provider in result["menu_options"]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": provider}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == provider
+    return result  # type: ignore[return-value]
+
+
+async def statistic_rows(
+    hass: HomeAssistant,
+    statistic_id: str,
+    types: set[str],
+    *,
+    start: datetime = EPOCH,
+    end: datetime | None = None,
+    period: str = "hour",
+) -> list[dict[str, Any]]:
+    """Stored rows of one statistic, read the way the energy dashboard reads them."""
+    await async_wait_recording_done(hass)
+    rows = await get_instance(hass).async_add_executor_job(
+        statistics_during_period, hass, start, end, {statistic_id}, period, None, types
+    )
+    return list(rows.get(statistic_id, []))
+
+
+async def changes(
+    hass: HomeAssistant,
+    statistic_id: str,
+    start: datetime = EPOCH,
+    end: datetime | None = None,
+    period: str = "hour",
+) -> dict[datetime, float]:
+    """What the energy dashboard books: the change of the sum per period, by UTC period start."""
+    rows = await statistic_rows(hass, statistic_id, {"change"}, start=start, end=end, period=period)
+    return {
+        datetime.fromtimestamp(row["start"], UTC): round(row["change"] or 0.0, 6) for row in rows
+    }
+
+
+async def statistic_ids(hass: HomeAssistant, provider: str) -> set[str]:
+    """Every external statistic Meter Hub stored for ``provider``."""
+    await async_wait_recording_done(hass)
+    found = await get_instance(hass).async_add_executor_job(list_statistic_ids, hass)
+    prefix = f"{DOMAIN}:{provider}_"
+    return {row["statistic_id"] for row in found if row["statistic_id"].startswith(prefix)}
+
+
+async def public_contract(
+    hass: HomeAssistant, provider: str, entries: Iterable[ConfigEntry[Any]]
+) -> dict[str, list[str]]:
+    """What users and automations depend on: statistic ids, unique ids, entity ids, device ids and
+    translation keys of the entries' entities (disabled ones included)."""
+    entities = er.async_get(hass)
+    devices = dr.async_get(hass)
+    unique_ids: set[str] = set()
+    entity_ids: set[str] = set()
+    translation_keys: set[str] = set()
+    device_ids: set[str] = set()
+    for entry in entries:
+        for entity in er.async_entries_for_config_entry(entities, entry.entry_id):
+            unique_ids.add(entity.unique_id)
+            entity_ids.add(entity.entity_id)
+            if entity.translation_key:
+                translation_keys.add(f"{entity.domain}.{entity.translation_key}")
+        for device in dr.async_entries_for_config_entry(devices, entry.entry_id):
+            device_ids.update(ident for domain, ident in device.identifiers if domain == DOMAIN)
+    return {
+        "statistic_ids": sorted(await statistic_ids(hass, provider)),
+        "unique_ids": sorted(unique_ids),
+        "entity_ids": sorted(entity_ids),
+        "device_ids": sorted(device_ids),
+        "translation_keys": sorted(translation_keys),
+    }
+
+
+async def unload_all(hass: HomeAssistant) -> None:
+    """Unload every loaded entry while the recorder still exists (imports under way finish)."""
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        if entry.state is ConfigEntryState.LOADED:
+            await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
