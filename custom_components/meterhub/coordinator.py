@@ -7,7 +7,7 @@ from datetime import timedelta
 import random
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from .api.errors import ApiAuthError, ApiRateLimitError, MeterHubApiError
@@ -16,10 +16,6 @@ from .const import DOMAIN, LOGGER
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
-
-    from .providers.base import ProviderRuntime
-
-type MeterHubConfigEntry = ConfigEntry[ProviderRuntime]
 
 
 def translate_error(err: MeterHubApiError) -> ConfigEntryAuthFailed | UpdateFailed:
@@ -36,6 +32,18 @@ def translate_error(err: MeterHubApiError) -> ConfigEntryAuthFailed | UpdateFail
     return UpdateFailed(
         translation_domain=DOMAIN, translation_key=err.error_key, retry_after=retry_after
     )
+
+
+def setup_error(err: MeterHubApiError) -> ConfigEntryAuthFailed | ConfigEntryNotReady:
+    """The Home Assistant exception for a client error while an entry is being set up.
+
+    Rejected credentials start a reauth; anything else retries the setup later, with the
+    exception's own ``error_key`` as the message (a changed login page reads differently from an
+    unreachable server).
+    """
+    if isinstance(err, ApiAuthError):
+        return ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="auth_failed")
+    return ConfigEntryNotReady(translation_domain=DOMAIN, translation_key=err.error_key)
 
 
 class MeterHubCoordinator[DataT](DataUpdateCoordinator[DataT]):

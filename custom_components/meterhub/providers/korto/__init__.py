@@ -26,13 +26,13 @@ from homeassistant.helpers.selector import (
     TextSelectorType,
 )
 
+from ...api.errors import jwt_expiry
 from ...api.korto import (
     DEFAULT_BASE_URL,
     KortoAuthError,
     KortoClient,
     KortoUnknownApartmentError,
     normalise_token,
-    token_expiry,
 )
 from ...const import CONF_PROVIDER, DOMAIN
 from ..base import FormError, Provider, Validated
@@ -82,7 +82,7 @@ class KortoProvider(Provider):
             raise FormError(CONF_TOKEN, "invalid_auth")
         if not _APARTMENT_ID_RE.fullmatch(apartment_id):
             raise FormError(CONF_APARTMENT_ID, "unknown_apartment")
-        expires = token_expiry(token)
+        expires = jwt_expiry(token)
         if expires is not None and expires <= datetime.now(UTC):
             raise KortoAuthError("the token has expired")
         client = KortoClient(async_get_clientsession(hass), token, base_url=self.base_url)
@@ -122,7 +122,7 @@ class KortoProvider(Provider):
             client=client,
             meters=meters,
             balance=balance,
-            token_expires=token_expiry(token),
+            token_expires=jwt_expiry(token),
         )
 
     def options_schema(self, options: Mapping[str, Any]) -> vol.Schema:
