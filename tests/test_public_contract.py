@@ -125,7 +125,14 @@ async def test_dsmr(hass: HomeAssistant, meters: list[PtyMeter]) -> None:
         )
         assert result["type"] is FlowResultType.CREATE_ENTRY, result
         entries.append(result["result"])
-    await wait_for(lambda: all(entry.runtime_data.shown >= 1 for entry in entries))
+    dutch = entries[0].runtime_data
+
+    def gas_and_water_booked() -> bool:
+        channels = dutch.diagnostics()["mbus_channels"].values()
+        return len(channels) == 2 and all(channel["imports"] for channel in channels)
+
+    await wait_for(gas_and_water_booked)
+    await wait_for(lambda: entries[1].runtime_data.shown >= 1)
     for sender in senders:
         await sender.stop()
     await unload_all(hass)  # waits for the statistics under way
