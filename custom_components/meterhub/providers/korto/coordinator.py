@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING
 
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
@@ -14,6 +13,9 @@ from ...coordinator import MeterHubCoordinator
 from .history import KORTO_TIME_ZONE, KortoHistory
 from .store import ReadingStore
 
+if TYPE_CHECKING:
+    from .runtime import KortoConfigEntry
+
 
 class KortoMetersCoordinator(MeterHubCoordinator[KortoMeters]):
     """Polls the meters; each new reading goes into the store and the statistics."""
@@ -21,7 +23,7 @@ class KortoMetersCoordinator(MeterHubCoordinator[KortoMeters]):
     def __init__(
         self,
         hass: HomeAssistant,
-        entry: ConfigEntry[Any],
+        entry: KortoConfigEntry,
         client: KortoClient,
         store: ReadingStore,
         history: KortoHistory,
@@ -54,7 +56,7 @@ class KortoBalanceCoordinator(MeterHubCoordinator[KortoBalance]):
     def __init__(
         self,
         hass: HomeAssistant,
-        entry: ConfigEntry[Any],
+        entry: KortoConfigEntry,
         client: KortoClient,
         *,
         apartment_id: str,
