@@ -18,7 +18,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-from aiohttp import web
 from freezegun.api import FrozenDateTimeFactory
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -34,14 +33,26 @@ from homeassistant.data_entry_flow import FlowResultType
 from .caruna.portal import PASSWORD, USERNAME, running_portal
 from .caruna.test_provider import NOW as CARUNA_NOW, refresh_until_caught_up, seed
 from .dsmr import telegrams
-from .dsmr.conftest import PtyMeter, Sender, wait_for
-from .dsmr_reader.server import API_KEY, FakeDsmrReader, make_days, make_hours, start_server
+from .dsmr.standin import PtyMeter, Sender, wait_for
+from .dsmr_reader.standin import (
+    API_KEY,
+    FakeDsmrReader,
+    make_days,
+    make_hours,
+    start_standin as dsmr_reader_standin,
+)
 from .enedis.conftest import advance
 from .enedis.gateway import PRM, TOKEN, FakeGateway
 from .helpers import public_contract, start_flow, unload_all
-from .korto.standin import APARTMENT_ID, GOOD_TOKEN, KortoStandIn, base_url, start_standin
+from .korto.standin import (
+    APARTMENT_ID,
+    GOOD_TOKEN,
+    KortoStandIn,
+    base_url,
+    start_standin as korto_standin,
+)
 from .octopus.conftest import NOW as OCTOPUS_NOW, fill_standard
-from .octopus.server import ACCOUNT, GOOD_KEY, FakeOctopus
+from .octopus.standin import ACCOUNT, GOOD_KEY, FakeOctopus, start_standin as octopus_standin
 
 GOLDEN = Path(__file__).parent / "snapshots" / "public_contract.json"
 RECORD = os.environ.get("METERHUB_RECORD_CONTRACT") == "1"
@@ -144,7 +155,7 @@ async def test_dsmr(hass: HomeAssistant, meters: list[PtyMeter]) -> None:
 
 async def test_dsmr_reader(hass: HomeAssistant, socket_enabled: None) -> None:
     server = FakeDsmrReader()
-    runner = await start_server(server)
+    runner = await dsmr_reader_standin(server)
     try:
         now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
         server.hours = make_hours(now - timedelta(hours=48), 47)
@@ -179,12 +190,8 @@ async def test_octopus(
     await hass.config.async_update(time_zone="Europe/London")
     fake = FakeOctopus()
     fill_standard(fake)
-    runner = web.AppRunner(fake.app(), shutdown_timeout=0.1, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    monkeypatch.setattr(
-        octopus_provider, "API_BASE_URL", f"http://127.0.0.1:{runner.addresses[0][1]}/v1/"
-    )
+    runner = await octopus_standin(fake)
+    monkeypatch.setattr(octopus_provider, "API_BASE_URL", fake.base_url)
     try:
         entry = MockConfigEntry(
             domain=DOMAIN,
@@ -265,7 +272,7 @@ async def test_korto(
     hass: HomeAssistant, socket_enabled: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     standin = KortoStandIn()
-    server = await start_standin(standin)
+    server = await korto_standin(standin)
     monkeypatch.setattr(REGISTRY.get("korto"), "base_url", base_url(server))
     try:
         entry = MockConfigEntry(

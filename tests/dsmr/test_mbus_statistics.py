@@ -13,8 +13,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
 
 from . import telegrams
-from .conftest import PtyMeter, Sender, wait_for
 from .helpers import add_meter
+from .standin import PtyMeter, Sender, wait_for
 
 GAS_STAT = f"meterhub:dsmr_{telegrams.GAS_ID.lower()}_gas"
 WATER_STAT = f"meterhub:dsmr_{telegrams.WATER_ID.lower()}_water"

@@ -18,14 +18,14 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers.recorder import get_instance
 
-from .server import API_KEY, FakeDsmrReader, start_server
+from .standin import API_KEY, FakeDsmrReader, start_standin
 
 
 @pytest.fixture
 async def dsmr_server(socket_enabled: None) -> AsyncIterator[FakeDsmrReader]:
     """A running stand-in server (sockets only to 127.0.0.1, as Home Assistant's tests allow)."""
     server = FakeDsmrReader()
-    runner = await start_server(server)
+    runner = await start_standin(server)
     yield server
     await runner.cleanup()
 

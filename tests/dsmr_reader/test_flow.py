@@ -11,7 +11,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 
 from .conftest import add_entry, start_flow
-from .server import API_KEY, FakeDsmrReader, start_server
+from .standin import API_KEY, FakeDsmrReader, start_standin
 
 
 async def test_menu_offers_dsmr_reader(hass: HomeAssistant) -> None:
@@ -125,7 +125,7 @@ async def test_reconfigure_to_a_new_address_keeps_the_entry(
     entry = await add_entry(hass, dsmr_server)
     unique_id = entry.unique_id
     old_url = dsmr_server.url
-    runner = await start_server(dsmr_server)  # the same server, now also on a new port
+    runner = await start_standin(dsmr_server)  # the same server, now also on a new port
     try:
         moved = dsmr_server.url
         assert moved != old_url

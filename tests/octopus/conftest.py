@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aiohttp import web
 from freezegun.api import FrozenDateTimeFactory
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -21,7 +20,7 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
 
-from .server import (
+from .standin import (
     ACCOUNT,
     GOOD_KEY,
     LONDON,
@@ -30,6 +29,7 @@ from .server import (
     gas_point,
     half_hours,
     rate_row,
+    start_standin,
 )
 
 # A week across the spring DST change (Sunday 29 March 2026 has 46 half hours).
@@ -155,13 +155,8 @@ async def octopus(
 ) -> AsyncIterator[FakeOctopus]:
     """The stand-in server, with the provider pointed at it."""
     fake = FakeOctopus()
-    runner = web.AppRunner(fake.app(), shutdown_timeout=0.1, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    monkeypatch.setattr(octopus_provider, "API_BASE_URL", f"http://127.0.0.1:{port}/v1/")
-    fake.base_url = f"http://127.0.0.1:{port}/v1/"  # type: ignore[attr-defined]
+    runner = await start_standin(fake)
+    monkeypatch.setattr(octopus_provider, "API_BASE_URL", fake.base_url)
     yield fake
     await runner.cleanup()
 

@@ -13,7 +13,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 
 from .conftest import fill_standard, setup_entry
-from .server import ACCOUNT, GOOD_KEY, Failure, FakeOctopus
+from .standin import ACCOUNT, GOOD_KEY, Failure, FakeOctopus
 
 pytestmark = pytest.mark.usefixtures("london")
 

@@ -40,7 +40,7 @@ from .conftest import (
     setup_entry,
     statistics,
 )
-from .server import ACCOUNT, GOOD_KEY, LONDON, Failure, FakeOctopus, half_hours
+from .standin import ACCOUNT, GOOD_KEY, LONDON, Failure, FakeOctopus, half_hours
 
 pytestmark = pytest.mark.usefixtures("london")
 

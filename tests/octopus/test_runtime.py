@@ -34,7 +34,7 @@ from .conftest import (
     setup_entry,
     statistics,
 )
-from .server import (
+from .standin import (
     ACCOUNT,
     GOOD_KEY,
     LONDON,

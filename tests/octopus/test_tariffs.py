@@ -21,7 +21,7 @@ from custom_components.meterhub.providers.octopus.tariffs import (
 )
 from custom_components.meterhub.statistics import local_midnight
 
-from .server import LONDON, half_hours
+from .standin import LONDON, half_hours
 
 HALF = timedelta(minutes=30)
 
