@@ -41,6 +41,13 @@ async def start_flow(hass: HomeAssistant, provider: str) -> dict[str, Any]:
     return result  # type: ignore[return-value]
 
 
+def only_reauth_flow(hass: HomeAssistant) -> str:
+    """The id of the one flow in progress, which must be a reauthentication."""
+    flows = hass.config_entries.flow.async_progress()
+    assert [flow["context"]["source"] for flow in flows] == ["reauth"]
+    return flows[0]["flow_id"]
+
+
 async def statistic_rows(
     hass: HomeAssistant,
     statistic_id: str,

@@ -41,27 +41,14 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.recorder import get_instance
 
+from .helpers import only_reauth_flow, start_flow
 from .stub_provider import StubProvider
 
 ENTITY = "sensor.stub_meter_energy"
 
 
-async def start_flow(hass: HomeAssistant) -> str:
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": config_entries.SOURCE_USER}
-    )
-    assert result["type"] is FlowResultType.MENU
-    assert "stub" in result["menu_options"]
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "stub"}
-    )
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "stub"
-    return result["flow_id"]
-
-
 async def add_entry(hass: HomeAssistant) -> config_entries.ConfigEntry:
-    flow_id = await start_flow(hass)
+    flow_id = (await start_flow(hass, "stub"))["flow_id"]
     result = await hass.config_entries.flow.async_configure(
         flow_id, {"api_key": "good-key", "meter": "meter1"}
     )
@@ -130,7 +117,7 @@ async def test_flow_creates_entry_and_sets_everything_up(
 
 async def test_duplicate_is_aborted(hass: HomeAssistant, stub_provider: StubProvider) -> None:
     await add_entry(hass)
-    flow_id = await start_flow(hass)
+    flow_id = (await start_flow(hass, "stub"))["flow_id"]
     result = await hass.config_entries.flow.async_configure(
         flow_id, {"api_key": "good-key", "meter": "meter1"}
     )
@@ -139,7 +126,7 @@ async def test_duplicate_is_aborted(hass: HomeAssistant, stub_provider: StubProv
 
 
 async def test_form_errors_then_recovery(hass: HomeAssistant, stub_provider: StubProvider) -> None:
-    flow_id = await start_flow(hass)
+    flow_id = (await start_flow(hass, "stub"))["flow_id"]
     cases = [
         ({"api_key": "wrong", "meter": "meter1"}, None, {"base": "invalid_auth"}),
         ({"api_key": "good-key", "meter": "bad meter!"}, None, {"meter": "invalid_meter"}),
@@ -314,9 +301,7 @@ async def test_rejected_key_starts_reauth_and_reauth_recovers(
     stub_provider.server.keys = {"new-key"}
     await entry.runtime_data.coordinators[0].async_refresh()
     await hass.async_block_till_done()
-    flows = hass.config_entries.flow.async_progress()
-    assert [f["context"]["source"] for f in flows] == ["reauth"]
-    flow_id = flows[0]["flow_id"]
+    flow_id = only_reauth_flow(hass)
     result = await hass.config_entries.flow.async_configure(flow_id, {"api_key": "still-wrong"})
     assert result["errors"] == {"base": "invalid_auth"}
     assert list(result["data_schema"].schema) == ["api_key"]

@@ -9,16 +9,11 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.components.recorder.common import (
-    async_wait_recording_done,
-)
 
 from custom_components.meterhub.const import DOMAIN
 from custom_components.meterhub.providers import octopus as octopus_provider
-from homeassistant.components.recorder.statistics import statistics_during_period
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.recorder import get_instance
 
 from .standin import (
     ACCOUNT,
@@ -182,28 +177,3 @@ async def setup_entry(
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     return entry
-
-
-async def statistics(
-    hass: HomeAssistant,
-    statistic_id: str,
-    start: datetime,
-    end: datetime,
-    period: str = "hour",
-) -> dict[datetime, float]:
-    """What the energy dashboard reads: the change per period."""
-    await async_wait_recording_done(hass)
-    rows = await get_instance(hass).async_add_executor_job(
-        statistics_during_period,
-        hass,
-        start,
-        end,
-        {statistic_id},
-        period,
-        None,
-        {"change"},
-    )
-    return {
-        datetime.fromtimestamp(row["start"], UTC): round(row["change"] or 0.0, 6)
-        for row in rows.get(statistic_id, [])
-    }
