@@ -3,15 +3,19 @@ dashboard reads them, and the public contract (ids and keys) an entry exposes.""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
+from syrupy.filters import props
 
 from custom_components.meterhub.const import DOMAIN
+from custom_components.meterhub.diagnostics import async_get_config_entry_diagnostics
 from homeassistant import config_entries
 from homeassistant.components.recorder.statistics import (
     list_statistic_ids,
@@ -121,3 +125,42 @@ async def unload_all(hass: HomeAssistant) -> None:
         if entry.state is ConfigEntryState.LOADED:
             await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
+
+
+async def assert_matches_snapshot(
+    hass: HomeAssistant,
+    snapshot: SnapshotAssertion,
+    entry: ConfigEntry[Any],
+    *,
+    volatile: Iterable[str] = (),
+    placeholders: Mapping[str, str] | None = None,
+) -> None:
+    """Every entity of ``entry`` (registry entry and state, disabled ones included) and its
+    diagnostics match the stored snapshots.
+
+    ``volatile`` names diagnostics keys whose values depend on timing rather than on behaviour
+    (counters of a real-time reader); the polling interval carries random jitter and is always
+    left out. ``placeholders`` replaces text that differs between runs (a stand-in's free port)
+    in every string. Diagnostics are read from the platform itself: time is frozen in these tests, and
+    an access token for the HTTP view would not be valid yet.
+    """
+    # Home Assistant's serialiser: registry ids, timestamps and contexts become ANY.
+    swaps = dict(placeholders or {})
+
+    def stable(data: Any, path: Any) -> Any:
+        if isinstance(data, str):
+            for text, placeholder in swaps.items():
+                data = data.replace(text, placeholder)
+        return data
+
+    snapshot = snapshot.use_extension(HomeAssistantSnapshotExtension).with_defaults(matcher=stable)
+    registry = er.async_get(hass)
+    entities = sorted(
+        er.async_entries_for_config_entry(registry, entry.entry_id), key=lambda e: e.entity_id
+    )
+    assert entities
+    for entity in entities:
+        assert entity == snapshot(name=f"{entity.entity_id}-entry")
+        assert hass.states.get(entity.entity_id) == snapshot(name=f"{entity.entity_id}-state")
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    assert diagnostics == snapshot(name="diagnostics", exclude=props("update_interval", *volatile))
