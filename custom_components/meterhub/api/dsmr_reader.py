@@ -27,7 +27,7 @@ from .errors import (
     ApiRateLimitError,
     ApiResponseError,
     MeterHubApiError,
-    retry_after_seconds,
+    raise_for_overload,
 )
 
 API_PATH: Final = "api/v2"
@@ -347,12 +347,13 @@ class DsmrReaderClient:
             raise DsmrReaderApiDisabledError("The API is disabled in DSMR-reader's settings")
         if status == 404:
             raise DsmrReaderNotFoundError(f"DSMR-reader has no endpoint {path}")
-        if status == 429:
-            raise DsmrReaderRateLimitError(
-                "DSMR-reader asks us to slow down", retry_after_seconds(retry_after)
-            )
-        if status >= 500:
-            raise DsmrReaderConnectionError(f"DSMR-reader answered with server error {status}")
+        raise_for_overload(
+            status,
+            retry_after,
+            service="DSMR-reader",
+            rate_limited=DsmrReaderRateLimitError,
+            unavailable=DsmrReaderConnectionError,
+        )
         if status >= 400:
             raise DsmrReaderResponseError(f"DSMR-reader answered {status} to {path}")
         if "json" not in content_type and not _looks_like_json(body):

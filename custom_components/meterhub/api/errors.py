@@ -70,6 +70,25 @@ def retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, seconds) if math.isfinite(seconds) else None
 
 
+def raise_for_overload(
+    status: int,
+    retry_after: str | None,
+    *,
+    service: str,
+    rate_limited: type[ApiRateLimitError],
+    unavailable: type[ApiConnectionError],
+) -> None:
+    """Raise the client's own error for the two answers every service gives the same meaning.
+
+    429: slow down, for ``Retry-After`` seconds when the service says so. 5xx: the service is
+    down or broken for now; try again later. Anything else is for the client to read.
+    """
+    if status == 429:
+        raise rate_limited(f"{service} asks us to slow down", retry_after_seconds(retry_after))
+    if status >= 500:
+        raise unavailable(f"{service} answered HTTP {status}")
+
+
 def jwt_expiry(token: str) -> datetime | None:
     """When a JWT says it expires (its ``exp`` claim), or None when it is not a readable JWT.
 

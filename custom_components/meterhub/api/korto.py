@@ -31,7 +31,7 @@ from .errors import (
     ApiRateLimitError,
     ApiResponseError,
     MeterHubApiError,
-    retry_after_seconds,
+    raise_for_overload,
 )
 
 DEFAULT_BASE_URL: Final = "https://pro.korto.ee/api/"
@@ -403,12 +403,13 @@ class KortoClient:
 
         if status in (401, 403) or (300 <= status < 400 and "login" in location.lower()):
             raise KortoAuthError(f"Korto rejected the token (HTTP {status})")
-        if status == 429:
-            raise KortoRateLimitError(
-                "Korto asks us to slow down", retry_after_seconds(retry_after)
-            )
-        if status >= 500:
-            raise KortoConnectionError(f"Korto answered HTTP {status}")
+        raise_for_overload(
+            status,
+            retry_after,
+            service="Korto",
+            rate_limited=KortoRateLimitError,
+            unavailable=KortoConnectionError,
+        )
         try:
             body = json.loads(text)
         except ValueError as err:

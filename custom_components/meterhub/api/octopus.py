@@ -30,7 +30,7 @@ from .errors import (
     ApiResponseError,
     MeterHubApiError,
     jwt_expiry,
-    retry_after_seconds,
+    raise_for_overload,
 )
 
 DEFAULT_BASE_URL: Final = "https://api.octopus.energy/v1/"
@@ -281,12 +281,15 @@ class OctopusClient:
             ) from err
         if status in (401, 403):
             raise OctopusAuthError(f"Octopus rejected the API key ({status})")
-        if status == 429:
-            raise OctopusRateLimitError(retry_after=retry_after_seconds(retry_after))
+        raise_for_overload(
+            status,
+            retry_after,
+            service=f"Octopus ({kind})",
+            rate_limited=OctopusRateLimitError,
+            unavailable=OctopusConnectionError,
+        )
         if status == 404:
             raise OctopusNotFoundError(f"Octopus has no such {kind}")
-        if status >= 500:
-            raise OctopusConnectionError(f"Octopus server error {status} ({kind})")
         if status >= 400:
             raise OctopusResponseError(f"Octopus answered {status} ({kind})")
         try:

@@ -18,6 +18,11 @@ from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+)
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 
 
@@ -28,6 +33,19 @@ def device_id(key: str, *parts: str) -> str:
     and must never change: users' entities hang on it. Pass the provider class's ``key``.
     """
     return "_".join((key, *parts))
+
+
+def number_box(minimum: float, maximum: float, unit: str) -> NumberSelector:
+    """A whole-number field typed into a box (intervals, depths) for a provider's form."""
+    return NumberSelector(
+        NumberSelectorConfig(
+            min=minimum,
+            max=maximum,
+            step=1,
+            unit_of_measurement=unit,
+            mode=NumberSelectorMode.BOX,
+        )
+    )
 
 
 @dataclass(frozen=True, kw_only=True)

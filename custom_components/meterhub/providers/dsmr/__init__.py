@@ -10,9 +10,6 @@ import serialx
 
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.selector import (
-    NumberSelector,
-    NumberSelectorConfig,
-    NumberSelectorMode,
     SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
@@ -28,7 +25,7 @@ from ...api.dsmr import (
     async_read_first_telegram,
 )
 from ...const import LOGGER
-from ..base import FormError, Provider, Validated
+from ..base import FormError, Provider, Validated, number_box
 from . import const
 from .const import (
     CONF_DSMR_VERSION,
@@ -125,15 +122,7 @@ class DsmrProvider(Provider[DsmrRuntime]):
                 vol.Optional(
                     CONF_TIME_BETWEEN_UPDATE,
                     default=options.get(CONF_TIME_BETWEEN_UPDATE, DEFAULT_TIME_BETWEEN_UPDATE),
-                ): NumberSelector(
-                    NumberSelectorConfig(
-                        min=0,
-                        max=3600,
-                        step=1,
-                        mode=NumberSelectorMode.BOX,
-                        unit_of_measurement="s",
-                    )
-                ),
+                ): number_box(0, 3600, "s"),
                 vol.Optional(CONF_FORWARD_TO, default=options.get(CONF_FORWARD_TO, "")): (
                     TextSelector(TextSelectorConfig(multiline=True))
                 ),

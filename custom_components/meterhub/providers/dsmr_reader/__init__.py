@@ -23,16 +23,13 @@ import probatio as vol
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
-    NumberSelector,
-    NumberSelectorConfig,
-    NumberSelectorMode,
     TextSelector,
     TextSelectorConfig,
     TextSelectorType,
 )
 
 from ...api.dsmr_reader import DsmrReaderClient, normalize_url, server_key
-from ..base import FormError, Provider, Validated
+from ..base import FormError, Provider, Validated, number_box
 from .runtime import DsmrReaderConfigEntry, DsmrReaderRuntime
 
 CONF_URL: Final = "url"
@@ -109,27 +106,11 @@ class DsmrReaderProvider(Provider[DsmrReaderRuntime]):
                 vol.Required(
                     CONF_SCAN_INTERVAL,
                     default=options.get(CONF_SCAN_INTERVAL, DEFAULT_SCAN_INTERVAL),
-                ): NumberSelector(
-                    NumberSelectorConfig(
-                        min=5,
-                        max=3600,
-                        step=1,
-                        unit_of_measurement="s",
-                        mode=NumberSelectorMode.BOX,
-                    )
-                ),
+                ): number_box(5, 3600, "s"),
                 vol.Required(
                     CONF_BACKFILL_DAYS,
                     default=options.get(CONF_BACKFILL_DAYS, DEFAULT_BACKFILL_DAYS),
-                ): NumberSelector(
-                    NumberSelectorConfig(
-                        min=1,
-                        max=3650,
-                        step=1,
-                        unit_of_measurement="d",
-                        mode=NumberSelectorMode.BOX,
-                    )
-                ),
+                ): number_box(1, 3650, "d"),
             }
         )
 

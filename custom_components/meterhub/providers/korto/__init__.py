@@ -21,9 +21,6 @@ import probatio as vol
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
-    NumberSelector,
-    NumberSelectorConfig,
-    NumberSelectorMode,
     TextSelector,
     TextSelectorConfig,
     TextSelectorType,
@@ -38,7 +35,7 @@ from ...api.korto import (
     normalise_token,
 )
 from ...const import CONF_PROVIDER, DOMAIN
-from ..base import FormError, Provider, Validated
+from ..base import FormError, Provider, Validated, number_box
 from .runtime import KortoConfigEntry, KortoRuntime
 from .store import ReadingStore
 
@@ -124,15 +121,7 @@ class KortoProvider(Provider[KortoRuntime]):
                 vol.Required(
                     CONF_UPDATE_INTERVAL,
                     default=options.get(CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL_HOURS),
-                ): NumberSelector(
-                    NumberSelectorConfig(
-                        min=MIN_UPDATE_INTERVAL_HOURS,
-                        max=MAX_UPDATE_INTERVAL_HOURS,
-                        step=1,
-                        unit_of_measurement="h",
-                        mode=NumberSelectorMode.BOX,
-                    )
-                )
+                ): number_box(MIN_UPDATE_INTERVAL_HOURS, MAX_UPDATE_INTERVAL_HOURS, "h")
             }
         )
 
