@@ -23,7 +23,6 @@ if __name__ == "__main__":
 
     sys.exit(pytest.main([__file__, "-q", "-s", "-p", "no:cacheprovider", "--timeout=900"]))
 
-from aiohttp import web
 from freezegun.api import FrozenDateTimeFactory
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -37,7 +36,7 @@ from custom_components.meterhub.providers.octopus.tariffs import async_price_boo
 from homeassistant.components.recorder.statistics import statistics_during_period
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
-from tests.octopus.server import (
+from tests.octopus.standin import (
     ACCOUNT,
     GOOD_KEY,
     LONDON,
@@ -46,6 +45,7 @@ from tests.octopus.server import (
     gas_point,
     half_hours,
     rate_row,
+    start_standin,
 )
 
 NOW = datetime(2026, 4, 2, 11, 0, tzinfo=UTC)
@@ -96,13 +96,8 @@ async def test_backfill_two_years(
     await hass.config.async_update(time_zone="Europe/London")
     fake = FakeOctopus()
     slots = build(fake)
-    runner = web.AppRunner(fake.app(), shutdown_timeout=0.1, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    monkeypatch.setattr(
-        octopus_provider, "API_BASE_URL", f"http://127.0.0.1:{runner.addresses[0][1]}/v1/"
-    )
+    runner = await start_standin(fake)
+    monkeypatch.setattr(octopus_provider, "API_BASE_URL", fake.base_url)
     entry = MockConfigEntry(
         domain=DOMAIN,
         unique_id=ACCOUNT,

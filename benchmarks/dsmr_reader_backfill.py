@@ -14,7 +14,7 @@ import time
 import aiohttp
 
 from custom_components.meterhub.api.dsmr_reader import DsmrReaderClient
-from tests.dsmr_reader.server import AMSTERDAM, API_KEY, FakeDsmrReader, make_hours, start_server
+from tests.dsmr_reader.standin import AMSTERDAM, API_KEY, FakeDsmrReader, make_hours, start_standin
 
 HOURS = 366 * 24
 
@@ -23,7 +23,7 @@ async def main() -> None:
     server = FakeDsmrReader()
     first = datetime(2025, 11, 1, tzinfo=UTC)
     server.hours = make_hours(first, HOURS)
-    runner = await start_server(server)
+    runner = await start_standin(server)
     try:
         async with aiohttp.ClientSession() as session:
             print(f"{HOURS} hourly rows")

@@ -19,8 +19,10 @@ from custom_components.meterhub.entity import meter_device
 from custom_components.meterhub.providers.base import (
     FormError,
     Provider,
+    ProviderConfigEntry,
     ProviderRuntime,
     Validated,
+    device_id,
 )
 from custom_components.meterhub.sensor import MeterHubSensor, MeterHubSensorEntityDescription
 from custom_components.meterhub.statistics import (
@@ -43,7 +45,11 @@ class StubServer:
     reading: float = 100.0
     hours: dict[datetime, float] = field(default_factory=dict)
     fail_with: MeterHubApiError | None = None
+    #: Raised by the runtime's start itself (a login before any coordinator runs).
+    fail_on_start: MeterHubApiError | None = None
     calls: int = 0
+    #: How many runtimes were shut down (unload, or a start that failed).
+    shutdowns: int = 0
 
     def read(self, key: str) -> float:
         self.calls += 1
@@ -83,19 +89,31 @@ class StubCoordinator(MeterHubCoordinator[float]):
 
 
 class StubRuntime(ProviderRuntime):
-    def __init__(self, coordinator: StubCoordinator) -> None:
+    def __init__(self, coordinator: StubCoordinator, key: str) -> None:
         super().__init__([coordinator])
         self.coordinator = coordinator
+        self.key = key
+
+    async def async_start(self) -> None:
+        if (failure := self.coordinator.server.fail_on_start) is not None:
+            raise failure
+        await self.coordinator.async_config_entry_first_refresh()
+
+    async def async_shutdown(self) -> None:
+        self.coordinator.server.shutdowns += 1
+        await super().async_shutdown()
 
     def sensors(self) -> Iterable[MeterHubSensor[float]]:
-        device = meter_device("stub_meter1", name="Stub meter", serial_number="SERIAL123")
-        return [MeterHubSensor(self.coordinator, device, "stub_meter1", STUB_SENSOR)]
+        device = meter_device(
+            device_id(self.key, "meter1"), name="Stub meter", serial_number="SERIAL123"
+        )
+        return [MeterHubSensor(self.coordinator, device, STUB_SENSOR)]
 
     def diagnostics(self) -> dict[str, Any]:
         return {"calls": self.coordinator.server.calls, "serial_number": "SERIAL123"}
 
 
-class StubProvider(Provider):
+class StubProvider(Provider[StubRuntime]):
     key: ClassVar[str] = "stub"
     secret_fields = ("api_key",)
 
@@ -115,10 +133,10 @@ class StubProvider(Provider):
             data={"api_key": data["api_key"], "meter": data["meter"]},
         )
 
-    async def async_setup_entry(self, hass: HomeAssistant, entry: ConfigEntry[Any]) -> StubRuntime:
-        coordinator = StubCoordinator(hass, entry, self.server)
-        await coordinator.async_config_entry_first_refresh()
-        return StubRuntime(coordinator)
+    async def async_create_runtime(
+        self, hass: HomeAssistant, entry: ProviderConfigEntry[StubRuntime]
+    ) -> StubRuntime:
+        return StubRuntime(StubCoordinator(hass, entry, self.server), self.key)
 
     def options_schema(self, options: Mapping[str, Any]) -> vol.Schema | None:
         return vol.Schema({vol.Optional("interval", default=5): int})

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from custom_components.meterhub.api import errors
-from custom_components.meterhub.const import DOMAIN, PROVIDER_KEYS
+from custom_components.meterhub.const import DOMAIN
 from custom_components.meterhub.providers import REGISTRY
 import homeassistant
 from homeassistant.core import HomeAssistant
@@ -146,11 +146,16 @@ def test_strings_and_english_translation_identical() -> None:
     assert load(PACKAGE / "strings.json") == load(PACKAGE / "translations" / "en.json")
 
 
+#: The provider keys in the menu's order, as the public contract fixes them.
+PROVIDER_KEYS = ("dsmr", "dsmr_reader", "octopus", "enedis", "caruna", "korto")
+
+
 def test_strings_cover_every_step_error_and_provider() -> None:
     strings = load(PACKAGE / "strings.json")
     config = strings["config"]
     menu = config["step"]["user"]["menu_options"]
     assert list(menu) == list(PROVIDER_KEYS)
+    assert REGISTRY.keys() == list(PROVIDER_KEYS)
     for key in PROVIDER_KEYS:
         step = config["step"][key]
         assert step["title"]

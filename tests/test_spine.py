@@ -24,9 +24,12 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.meterhub.api.errors import (
+    ApiAuthError,
     ApiConnectionError,
     ApiRateLimitError,
     ApiResponseError,
+    jwt_expiry,
+    retry_after_seconds,
 )
 from custom_components.meterhub.const import DOMAIN
 from homeassistant import config_entries
@@ -38,27 +41,14 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.recorder import get_instance
 
+from .helpers import only_reauth_flow, start_flow
 from .stub_provider import StubProvider
 
 ENTITY = "sensor.stub_meter_energy"
 
 
-async def start_flow(hass: HomeAssistant) -> str:
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": config_entries.SOURCE_USER}
-    )
-    assert result["type"] is FlowResultType.MENU
-    assert "stub" in result["menu_options"]
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "stub"}
-    )
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "stub"
-    return result["flow_id"]
-
-
 async def add_entry(hass: HomeAssistant) -> config_entries.ConfigEntry:
-    flow_id = await start_flow(hass)
+    flow_id = (await start_flow(hass, "stub"))["flow_id"]
     result = await hass.config_entries.flow.async_configure(
         flow_id, {"api_key": "good-key", "meter": "meter1"}
     )
@@ -127,7 +117,7 @@ async def test_flow_creates_entry_and_sets_everything_up(
 
 async def test_duplicate_is_aborted(hass: HomeAssistant, stub_provider: StubProvider) -> None:
     await add_entry(hass)
-    flow_id = await start_flow(hass)
+    flow_id = (await start_flow(hass, "stub"))["flow_id"]
     result = await hass.config_entries.flow.async_configure(
         flow_id, {"api_key": "good-key", "meter": "meter1"}
     )
@@ -136,7 +126,7 @@ async def test_duplicate_is_aborted(hass: HomeAssistant, stub_provider: StubProv
 
 
 async def test_form_errors_then_recovery(hass: HomeAssistant, stub_provider: StubProvider) -> None:
-    flow_id = await start_flow(hass)
+    flow_id = (await start_flow(hass, "stub"))["flow_id"]
     cases = [
         ({"api_key": "wrong", "meter": "meter1"}, None, {"base": "invalid_auth"}),
         ({"api_key": "good-key", "meter": "bad meter!"}, None, {"meter": "invalid_meter"}),
@@ -223,6 +213,76 @@ async def test_setup_not_ready_when_source_down(
     assert entry.state is ConfigEntryState.SETUP_RETRY
 
 
+def stub_entry(hass: HomeAssistant) -> MockConfigEntry:
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id="meter1",
+        title="Stub meter1",
+        data={"provider": "stub", "api_key": "good-key", "meter": "meter1"},
+    )
+    entry.add_to_hass(hass)
+    return entry
+
+
+@pytest.mark.parametrize(
+    ("failure", "state", "reason_key"),
+    [
+        (ApiConnectionError("down"), ConfigEntryState.SETUP_RETRY, "cannot_connect"),
+        (ApiResponseError("changed"), ConfigEntryState.SETUP_RETRY, "unexpected_response"),
+        (ApiAuthError("rejected"), ConfigEntryState.SETUP_ERROR, "auth_failed"),
+    ],
+)
+async def test_failed_start_is_cleaned_up_and_translated_once_by_the_spine(
+    hass: HomeAssistant,
+    stub_provider: StubProvider,
+    failure: Exception,
+    state: ConfigEntryState,
+    reason_key: str,
+) -> None:
+    """A client error raised by the runtime's start itself (not by a coordinator) is translated,
+    and the runtime is shut down before Home Assistant retries or asks for reauthentication."""
+    entry = stub_entry(hass)
+    stub_provider.server.fail_on_start = failure  # type: ignore[assignment]
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is state
+    assert entry.error_reason_translation_key == reason_key
+    assert stub_provider.server.shutdowns == 1
+    reauth = [
+        flow
+        for flow in hass.config_entries.flow.async_progress()
+        if flow["context"]["source"] == "reauth"
+    ]
+    assert bool(reauth) is isinstance(failure, ApiAuthError)
+
+
+async def test_failed_first_refresh_shuts_the_runtime_down(
+    hass: HomeAssistant, stub_provider: StubProvider
+) -> None:
+    entry = stub_entry(hass)
+    stub_provider.server.fail_with = ApiConnectionError("down")
+    await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert stub_provider.server.shutdowns == 1
+    stub_provider.server.fail_with = None
+    await hass.config_entries.async_reload(entry.entry_id)
+    assert entry.state is ConfigEntryState.LOADED
+    await hass.config_entries.async_unload(entry.entry_id)
+    assert stub_provider.server.shutdowns == 2
+
+
+def test_retry_after_and_jwt_expiry_read_what_clients_receive() -> None:
+    assert retry_after_seconds("120") == 120
+    assert retry_after_seconds(" 2.5 ") == 2.5
+    assert retry_after_seconds("-5") == 0
+    for unreadable in (None, "", "soon", "inf", "nan", "Wed, 21 Oct 2026 07:28:00 GMT"):
+        assert retry_after_seconds(unreadable) is None, unreadable
+    token = "e30.eyJleHAiOjE5MjQ5OTIwMDB9.sig"  # {"exp": 1924992000}
+    assert jwt_expiry(token) == datetime(2031, 1, 1, tzinfo=UTC)
+    for opaque in ("", "abc", "a.b.c", "e30.eyJleHAiOnRydWV9.sig", "e30.WzFd.sig"):
+        assert jwt_expiry(opaque) is None, opaque
+
+
 async def test_unknown_provider_is_a_clear_setup_error(hass: HomeAssistant) -> None:
     entry = MockConfigEntry(domain=DOMAIN, data={"provider": "gone"})
     entry.add_to_hass(hass)
@@ -241,9 +301,7 @@ async def test_rejected_key_starts_reauth_and_reauth_recovers(
     stub_provider.server.keys = {"new-key"}
     await entry.runtime_data.coordinators[0].async_refresh()
     await hass.async_block_till_done()
-    flows = hass.config_entries.flow.async_progress()
-    assert [f["context"]["source"] for f in flows] == ["reauth"]
-    flow_id = flows[0]["flow_id"]
+    flow_id = only_reauth_flow(hass)
     result = await hass.config_entries.flow.async_configure(flow_id, {"api_key": "still-wrong"})
     assert result["errors"] == {"base": "invalid_auth"}
     assert list(result["data_schema"].schema) == ["api_key"]
@@ -314,7 +372,8 @@ async def test_sensor_before_any_data_is_unknown_not_an_error(hass: HomeAssistan
     coordinator: DataUpdateCoordinator[float] = DataUpdateCoordinator(
         hass, LOGGER, config_entry=None, name="push"
     )
-    sensor = MeterHubSensor(coordinator, meter_device("m", name="M"), "m", STUB_SENSOR)
+    sensor = MeterHubSensor(coordinator, meter_device("m", name="M"), STUB_SENSOR)
+    assert sensor.unique_id == "m_energy"
     assert coordinator.data is None
     assert sensor.native_value is None  # unknown until the first data, no exception
     assert sensor.extra_state_attributes is None

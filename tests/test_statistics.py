@@ -34,6 +34,8 @@ from homeassistant.components.recorder.statistics import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
 
+from .helpers import changes as dashboard_changes, statistic_rows
+
 SERIES = StatisticSeries(
     provider="octopus",
     meter="1200012345678 / Z16N",
@@ -57,39 +59,12 @@ async def changes(
     statistic_id: str = SERIES.statistic_id,
 ) -> dict[datetime, float]:
     """What the energy dashboard reads: the change of the sum per period."""
-    await async_wait_recording_done(hass)
-    rows = await get_instance(hass).async_add_executor_job(
-        statistics_during_period,
-        hass,
-        start,
-        end,
-        {statistic_id},
-        period,
-        None,
-        {"change", "sum"},
-    )
-    return {
-        datetime.fromtimestamp(row["start"], UTC): round(row["change"] or 0.0, 6)
-        for row in rows.get(statistic_id, [])
-    }
+    return await dashboard_changes(hass, statistic_id, start, end, period)
 
 
 async def stored_sums(hass: HomeAssistant) -> dict[datetime, float]:
-    await async_wait_recording_done(hass)
-    rows = await get_instance(hass).async_add_executor_job(
-        statistics_during_period,
-        hass,
-        T0 - timedelta(days=400),
-        None,
-        {SERIES.statistic_id},
-        "hour",
-        None,
-        {"sum"},
-    )
-    return {
-        datetime.fromtimestamp(row["start"], UTC): round(row["sum"] or 0.0, 6)
-        for row in rows.get(SERIES.statistic_id, [])
-    }
+    rows = await statistic_rows(hass, SERIES.statistic_id, {"sum"}, start=T0 - timedelta(days=400))
+    return {datetime.fromtimestamp(row["start"], UTC): round(row["sum"] or 0.0, 6) for row in rows}
 
 
 def test_statistic_ids_are_valid_and_stable() -> None:

@@ -7,9 +7,11 @@ from homeassistant.exceptions import ConfigEntryError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType
 
+from .api.errors import MeterHubApiError
 from .const import CONF_PROVIDER, DOMAIN
-from .coordinator import MeterHubConfigEntry
+from .coordinator import setup_error
 from .providers import REGISTRY
+from .providers.base import MeterHubConfigEntry
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -22,7 +24,12 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: MeterHubConfigEntry) -> bool:
-    """Look the provider up, let it build its client and first refresh, then add the platforms."""
+    """Look the provider up, build its runtime, start it, then add the platforms.
+
+    This is the one place a failed start is cleaned up and a client error translated: a runtime
+    that cannot start is shut down (tasks, timers, sessions) before Home Assistant retries, asks
+    for reauthentication or gives up.
+    """
     provider = REGISTRY.get(entry.data.get(CONF_PROVIDER, ""))
     if provider is None:
         raise ConfigEntryError(
@@ -30,7 +37,17 @@ async def async_setup_entry(hass: HomeAssistant, entry: MeterHubConfigEntry) -> 
             translation_key="unknown_provider",
             translation_placeholders={"provider": str(entry.data.get(CONF_PROVIDER))},
         )
-    runtime = await provider.async_setup_entry(hass, entry)
+    try:
+        runtime = await provider.async_create_runtime(hass, entry)
+    except MeterHubApiError as err:
+        raise setup_error(err) from err
+    try:
+        await runtime.async_start()
+    except Exception as err:
+        await runtime.async_shutdown()
+        if isinstance(err, MeterHubApiError):
+            raise setup_error(err) from err
+        raise
     entry.runtime_data = runtime
     entry.async_on_unload(runtime.async_shutdown)
     await hass.config_entries.async_forward_entry_setups(entry, provider.platforms)

@@ -10,21 +10,10 @@ LOGGER: Final = logging.getLogger(__package__)
 
 CONF_PROVIDER: Final = "provider"
 
-# Provider keys: the config flow's menu options, and the first part of every statistic id.
-PROVIDER_DSMR: Final = "dsmr"
-PROVIDER_DSMR_READER: Final = "dsmr_reader"
-PROVIDER_OCTOPUS: Final = "octopus"
+# Provider keys live on each Provider class (``Provider.key``); these two are kept for
+# enedis/caruna until phase B.
 PROVIDER_ENEDIS: Final = "enedis"
 PROVIDER_CARUNA: Final = "caruna"
-PROVIDER_KORTO: Final = "korto"
-PROVIDER_KEYS: Final = (
-    PROVIDER_DSMR,
-    PROVIDER_DSMR_READER,
-    PROVIDER_OCTOPUS,
-    PROVIDER_ENEDIS,
-    PROVIDER_CARUNA,
-    PROVIDER_KORTO,
-)
 
 # Keys whose values are secrets or identifiers: never logged, always redacted in diagnostics.
 REDACT_KEYS: Final = frozenset(

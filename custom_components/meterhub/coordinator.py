@@ -7,7 +7,7 @@ from datetime import timedelta
 import random
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from .api.errors import ApiAuthError, ApiRateLimitError, MeterHubApiError
@@ -17,9 +17,22 @@ if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
 
-    from .providers.base import ProviderRuntime
+    from .providers.base import (
+        MeterHubConfigEntry as MeterHubConfigEntry,  # noqa: PLC0414 - re-export
+    )
 
-type MeterHubConfigEntry = ConfigEntry[ProviderRuntime]
+
+def __getattr__(name: str) -> object:
+    """Old import path of ``MeterHubConfigEntry``, kept for enedis/caruna until phase B.
+
+    The alias lives in providers/base.py beside the Provider class; it is imported lazily here so
+    this module never imports the providers back.
+    """
+    if name == "MeterHubConfigEntry":
+        from .providers.base import MeterHubConfigEntry  # noqa: PLC0415
+
+        return MeterHubConfigEntry
+    raise AttributeError(name)
 
 
 def translate_error(err: MeterHubApiError) -> ConfigEntryAuthFailed | UpdateFailed:
@@ -39,6 +52,18 @@ def translate_error(err: MeterHubApiError) -> ConfigEntryAuthFailed | UpdateFail
         translation_placeholders=err.placeholders or None,
         retry_after=retry_after,
     )
+
+
+def setup_error(err: MeterHubApiError) -> ConfigEntryAuthFailed | ConfigEntryNotReady:
+    """The Home Assistant exception for a client error while an entry is being set up.
+
+    Rejected credentials start a reauth; anything else retries the setup later, with the
+    exception's own ``error_key`` as the message (a changed login page reads differently from an
+    unreachable server).
+    """
+    if isinstance(err, ApiAuthError):
+        return ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="auth_failed")
+    return ConfigEntryNotReady(translation_domain=DOMAIN, translation_key=err.error_key)
 
 
 class MeterHubCoordinator[DataT](DataUpdateCoordinator[DataT]):

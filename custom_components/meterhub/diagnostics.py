@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
 from .const import REDACT_KEYS
-from .coordinator import MeterHubConfigEntry
+
+if TYPE_CHECKING:
+    from .providers.base import MeterHubConfigEntry
 
 
 async def async_get_config_entry_diagnostics(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, overload
 
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
@@ -12,15 +12,15 @@ from .const import DOMAIN
 
 
 def meter_device(
-    meter_id: str,
+    device_id: str,
     *,
     name: str,
     manufacturer: str | None = None,
     model: str | None = None,
     serial_number: str | None = None,
 ) -> DeviceInfo:
-    """DeviceInfo for a meter, identified by a provider-scoped id."""
-    info = DeviceInfo(identifiers={(DOMAIN, meter_id)}, name=name)
+    """DeviceInfo for a meter, identified by ``device_id`` (build it with ``base.device_id``)."""
+    info = DeviceInfo(identifiers={(DOMAIN, device_id)}, name=name)
     if manufacturer:
         info["manufacturer"] = manufacturer
     if model:
@@ -30,18 +30,24 @@ def meter_device(
     return info
 
 
+def device_identifier(device: DeviceInfo) -> str:
+    """The Meter Hub identifier :func:`meter_device` was given."""
+    return next(ident for domain, ident in device.get("identifiers", ()) if domain == DOMAIN)
+
+
 class MeterHubEntity(Entity):
     """Sets the naming and identity rules every Meter Hub entity follows."""
 
     _attr_has_entity_name = True
 
     def __init__(
-        self, device: DeviceInfo, unique_prefix: str, description: EntityDescription
+        self, device: DeviceInfo, description: EntityDescription, unique_prefix: str | None = None
     ) -> None:
-        """Unique id ``<prefix>_<description key>``; the name comes from the translation key."""
+        """Unique id ``<device id>_<description key>``; the name comes from the translation key."""
         self.entity_description = description
         self._attr_device_info = device
-        self._attr_unique_id = f"{unique_prefix}_{description.key}"
+        prefix = unique_prefix if unique_prefix is not None else device_identifier(device)
+        self._attr_unique_id = f"{prefix}_{description.key}"
 
 
 class MeterHubCoordinatorEntity[CoordinatorT: DataUpdateCoordinator[Any]](
@@ -49,13 +55,33 @@ class MeterHubCoordinatorEntity[CoordinatorT: DataUpdateCoordinator[Any]](
 ):
     """An entity fed by a coordinator: unavailable whenever the last update failed."""
 
+    @overload
+    def __init__(
+        self, coordinator: CoordinatorT, device: DeviceInfo, description: EntityDescription, /
+    ) -> None: ...
+
+    @overload  # kept for enedis/caruna until phase B: a prefix that repeats the device id
     def __init__(
         self,
         coordinator: CoordinatorT,
         device: DeviceInfo,
         unique_prefix: str,
         description: EntityDescription,
+        /,
+    ) -> None: ...
+
+    def __init__(
+        self,
+        coordinator: CoordinatorT,
+        device: DeviceInfo,
+        *rest: str | EntityDescription,
     ) -> None:
-        """Wire the coordinator and the identity together."""
+        """Wire the coordinator and the identity together (unique ids from the device id)."""
         CoordinatorEntity.__init__(self, coordinator)
-        MeterHubEntity.__init__(self, device, unique_prefix, description)
+        match rest:
+            case (EntityDescription() as description,):
+                MeterHubEntity.__init__(self, device, description)
+            case (str() as prefix, EntityDescription() as description):
+                MeterHubEntity.__init__(self, device, description, prefix)
+            case _:
+                raise TypeError("expected (coordinator, device, description)")

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.sensor import SensorEntity, SensorEntityDescription
 from homeassistant.core import HomeAssistant
@@ -14,8 +14,10 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.typing import StateType
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 
-from .coordinator import MeterHubConfigEntry
 from .entity import MeterHubCoordinatorEntity
+
+if TYPE_CHECKING:
+    from .providers.base import MeterHubConfigEntry
 
 # Coordinators do the polling and the writes are cheap: no limit on parallel updates.
 PARALLEL_UPDATES = 0

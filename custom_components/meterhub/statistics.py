@@ -13,6 +13,10 @@ twice therefore writes nothing, a late correction shifts every later total by ex
 correction, and an old hour imported after newer ones fits in without a gap or a double count.
 
 A call must hand over every sub-hour point of each hour it touches: an hour is replaced whole.
+
+Providers read the recorder only through this module (:func:`async_last_rows`,
+:func:`async_stored_rows`, :func:`async_last_hour`): those queries block and must run in the
+recorder's executor, which is easy to forget once and costly to find.
 """
 
 from __future__ import annotations
@@ -20,9 +24,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 import re
-from typing import Final
+from typing import Any, Final, NamedTuple
 
 from homeassistant.components.recorder.models import (
     StatisticData,
@@ -117,6 +121,14 @@ def hour_start(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
 
 
+def local_midnight(day: date, zone: tzinfo) -> datetime:
+    """The UTC moment ``day`` starts in ``zone``: where a daily value is booked.
+
+    UTC, so that adding a timedelta to it counts real hours across a DST change.
+    """
+    return datetime.combine(day, time(), zone).astimezone(UTC)
+
+
 def hourly_totals(points: Iterable[tuple[datetime, float]]) -> dict[datetime, float]:
     """Sum points into the UTC hour each starts in (half hours, quarter hours, ...)."""
     hours: dict[datetime, float] = {}
@@ -134,15 +146,26 @@ def _lock_for(hass: HomeAssistant, statistic_id: str) -> asyncio.Lock:
     return hass.data.setdefault(_LOCKS, {}).setdefault(statistic_id, asyncio.Lock())
 
 
+class StoredRow(NamedTuple):
+    """One stored hour of a statistic."""
+
+    start: datetime
+    sum: float
+    state: float | None
+
+
+async def async_last_rows(hass: HomeAssistant, statistic_id: str, count: int) -> list[StoredRow]:
+    """The newest ``count`` stored hours of a statistic, newest first."""
+    found = await get_instance(hass).async_add_executor_job(
+        get_last_statistics, hass, count, statistic_id, False, {"sum", "state"}
+    )
+    return [_stored(row) for row in found.get(statistic_id, [])]
+
+
 async def async_last_hour(hass: HomeAssistant, series: StatisticSeries) -> datetime | None:
     """The start of the newest stored hour of ``series``, or None when nothing is stored yet."""
-    rows = await get_instance(hass).async_add_executor_job(
-        get_last_statistics, hass, 1, series.statistic_id, False, {"sum"}
-    )
-    found = rows.get(series.statistic_id)
-    if not found:
-        return None
-    return datetime.fromtimestamp(found[0]["start"], UTC)
+    rows = await async_last_rows(hass, series.statistic_id, 1)
+    return rows[0].start if rows else None
 
 
 def fetch_start(
@@ -235,23 +258,23 @@ async def _async_total_before(hass: HomeAssistant, statistic_id: str, first: dat
     """The stored running total of the newest hour before ``first`` (0 when there is none)."""
     for step in (*_LOOKBACK_STEPS, None):
         start = _EPOCH if step is None else first - step
-        rows = await _async_during(hass, statistic_id, start, first)
+        rows = await async_stored_rows(hass, statistic_id, start, first)
         if rows:
-            return rows[-1][1]
+            return rows[-1].sum
     return 0.0
 
 
 async def _async_rows_from(
     hass: HomeAssistant, statistic_id: str, first: datetime
-) -> list[tuple[datetime, float, float | None]]:
-    """Every stored hour from ``first`` on, as (start, sum, state)."""
-    return await _async_during(hass, statistic_id, first, None)
+) -> list[StoredRow]:
+    """Every stored hour from ``first`` on."""
+    return await async_stored_rows(hass, statistic_id, first, None)
 
 
-async def _async_during(
+async def async_stored_rows(
     hass: HomeAssistant, statistic_id: str, start: datetime, end: datetime | None
-) -> list[tuple[datetime, float, float | None]]:
-    """Stored hourly rows in [start, end), read in the recorder's executor (the query blocks)."""
+) -> list[StoredRow]:
+    """Stored hourly rows in [start, end), oldest first, read in the recorder's executor."""
     result = await get_instance(hass).async_add_executor_job(
         statistics_during_period,
         hass,
@@ -262,7 +285,13 @@ async def _async_during(
         None,
         {"sum", "state"},
     )
-    return [
-        (datetime.fromtimestamp(row["start"], UTC), row.get("sum") or 0.0, row.get("state"))
-        for row in result.get(statistic_id, [])
-    ]
+    return [_stored(row) for row in result.get(statistic_id, [])]
+
+
+def _stored(row: Mapping[str, Any]) -> StoredRow:
+    state = row.get("state")
+    return StoredRow(
+        start=datetime.fromtimestamp(row["start"], UTC),
+        sum=row.get("sum") or 0.0,
+        state=None if state is None else float(state),
+    )

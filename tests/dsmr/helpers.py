@@ -4,24 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from custom_components.meterhub.const import DOMAIN
 from homeassistant import config_entries
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 
+from ..helpers import start_flow
+
 
 async def open_dsmr_form(hass: HomeAssistant) -> dict[str, Any]:
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": config_entries.SOURCE_USER}
-    )
-    assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"][0] == "dsmr"
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "dsmr"}
-    )
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "dsmr"
-    return result  # type: ignore[return-value]
+    return await start_flow(hass, "dsmr")
 
 
 async def add_meter(hass: HomeAssistant, port: str, version: str) -> config_entries.ConfigEntry:

@@ -16,8 +16,8 @@ from homeassistant.const import EVENT_HOMEASSISTANT_STOP, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 
 from . import telegrams
-from .conftest import PtyMeter, Sender, TcpMeter, wait_for
 from .helpers import add_meter, set_options
+from .standin import PtyMeter, Sender, TcpMeter, wait_for
 from .test_sensors import POWER, state
 
 

@@ -14,8 +14,8 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 
 from . import telegrams
-from .conftest import PtyMeter, Sender, TcpMeter, wait_for
 from .helpers import add_meter, open_dsmr_form, set_options
+from .standin import PtyMeter, Sender, TcpMeter, wait_for
 
 
 async def test_adds_a_dsmr5_meter_on_a_serial_port(

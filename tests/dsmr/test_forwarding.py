@@ -12,8 +12,8 @@ from custom_components.meterhub.providers.dsmr import forwarding
 from homeassistant.core import HomeAssistant
 
 from . import telegrams
-from .conftest import PtyMeter, Sender, wait_for
 from .helpers import add_meter, set_options
+from .standin import PtyMeter, Sender, wait_for
 from .test_sensors import POWER, state
 
 

@@ -4,17 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pytest_homeassistant_custom_component.components.recorder.common import (
-    async_wait_recording_done,
-)
-
-from homeassistant.components.recorder.statistics import statistics_during_period
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.recorder import get_instance
 
+from ..helpers import statistic_rows
 from . import telegrams
-from .conftest import PtyMeter, Sender, wait_for
 from .helpers import add_meter
+from .standin import PtyMeter, Sender, wait_for
 
 GAS_STAT = f"meterhub:dsmr_{telegrams.GAS_ID.lower()}_gas"
 WATER_STAT = f"meterhub:dsmr_{telegrams.WATER_ID.lower()}_water"
@@ -23,20 +18,10 @@ H = [datetime(2026, 3, 1, hour, tzinfo=UTC) for hour in range(24)]
 
 async def changes(hass: HomeAssistant, statistic_id: str) -> dict[int, float]:
     """The per-hour change the energy dashboard books (UTC hour -> m³)."""
-    await async_wait_recording_done(hass)
-    rows = await get_instance(hass).async_add_executor_job(
-        statistics_during_period,
-        hass,
-        H[0],
-        None,
-        {statistic_id},
-        "hour",
-        None,
-        {"change", "state"},
-    )
+    rows = await statistic_rows(hass, statistic_id, {"change", "state"}, start=H[0])
     return {
         datetime.fromtimestamp(row["start"], UTC).hour: round(row["change"] or 0.0, 6)
-        for row in rows.get(statistic_id, [])
+        for row in rows
     }
 
 

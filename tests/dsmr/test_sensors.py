@@ -11,8 +11,8 @@ from homeassistant.core import Event, HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 
 from . import telegrams
-from .conftest import PtyMeter, Sender, TcpMeter, wait_for
 from .helpers import add_meter, set_options
+from .standin import PtyMeter, Sender, TcpMeter, wait_for
 
 POWER = "sensor.electricity_meter_power_consumption"
 T1 = "sensor.electricity_meter_energy_consumption_tariff_1"

@@ -31,7 +31,7 @@ from custom_components.meterhub.api.errors import (
 )
 from custom_components.meterhub.providers.dsmr_reader.history import server_zone
 
-from .server import AMSTERDAM, API_KEY, FakeDsmrReader, make_hours
+from .standin import AMSTERDAM, API_KEY, FakeDsmrReader, make_hours
 
 
 @pytest.fixture

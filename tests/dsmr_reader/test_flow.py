@@ -10,8 +10,9 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 
-from .conftest import add_entry, start_flow
-from .server import API_KEY, FakeDsmrReader, start_server
+from ..helpers import only_reauth_flow, start_flow
+from .conftest import add_entry
+from .standin import API_KEY, FakeDsmrReader, start_standin
 
 
 async def test_menu_offers_dsmr_reader(hass: HomeAssistant) -> None:
@@ -44,7 +45,7 @@ async def test_same_server_cannot_be_added_twice(
     hass: HomeAssistant, dsmr_server: FakeDsmrReader
 ) -> None:
     await add_entry(hass, dsmr_server)
-    flow_id = await start_flow(hass)
+    flow_id = (await start_flow(hass, "dsmr_reader"))["flow_id"]
     result = await hass.config_entries.flow.async_configure(
         flow_id, {"url": dsmr_server.url + "/", "api_key": API_KEY}
     )
@@ -68,7 +69,7 @@ async def test_same_server_cannot_be_added_twice(
 async def test_form_errors_then_recovery(
     hass: HomeAssistant, dsmr_server: FakeDsmrReader, situation: str, error: str
 ) -> None:
-    flow_id = await start_flow(hass)
+    flow_id = (await start_flow(hass, "dsmr_reader"))["flow_id"]
     data = {"url": dsmr_server.url, "api_key": API_KEY}
     if situation == "wrong_key":
         data["api_key"] = "not-the-key"
@@ -104,9 +105,7 @@ async def test_reauth_with_a_new_key(hass: HomeAssistant, dsmr_server: FakeDsmrR
     dsmr_server.api_key = "regenerated-key"
     await entry.runtime_data.live.async_refresh()
     await hass.async_block_till_done()
-    flows = hass.config_entries.flow.async_progress()
-    assert [flow["context"]["source"] for flow in flows] == ["reauth"]
-    flow_id = flows[0]["flow_id"]
+    flow_id = only_reauth_flow(hass)
     result = await hass.config_entries.flow.async_configure(flow_id, {"api_key": API_KEY})
     assert result["errors"] == {"base": "invalid_auth"}
     assert list(result["data_schema"].schema) == ["api_key"]
@@ -125,7 +124,7 @@ async def test_reconfigure_to_a_new_address_keeps_the_entry(
     entry = await add_entry(hass, dsmr_server)
     unique_id = entry.unique_id
     old_url = dsmr_server.url
-    runner = await start_server(dsmr_server)  # the same server, now also on a new port
+    runner = await start_standin(dsmr_server)  # the same server, now also on a new port
     try:
         moved = dsmr_server.url
         assert moved != old_url

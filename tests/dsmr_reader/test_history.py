@@ -20,8 +20,9 @@ from custom_components.meterhub.statistics import hour_start
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
-from .conftest import add_entry, statistic_rows
-from .server import AMSTERDAM, API_KEY, FakeDsmrReader, make_days, make_hours, total
+from ..helpers import statistic_rows
+from .conftest import add_entry
+from .standin import AMSTERDAM, API_KEY, FakeDsmrReader, make_days, make_hours, total
 
 # Home Assistant's recorder upserts external statistics row by row: the longer scenarios carry one
 # series (the resume marker, the one that matters most); the short ones carry all five.

@@ -23,7 +23,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 
 from .conftest import add_entry
-from .server import API_KEY, FakeDsmrReader
+from .standin import API_KEY, FakeDsmrReader
 
 PREFIX = "sensor.dsmr_reader_"
 

@@ -13,6 +13,7 @@ from custom_components.meterhub.api.errors import (
     ApiConnectionError,
     ApiRateLimitError,
     ApiResponseError,
+    jwt_expiry,
 )
 from custom_components.meterhub.api.korto import (
     KortoAuthError,
@@ -24,7 +25,6 @@ from custom_components.meterhub.api.korto import (
     normalise_token,
     parse_date,
     parse_number,
-    token_expiry,
 )
 from custom_components.meterhub.providers.korto.kinds import MeterKind, classify, profile
 from homeassistant.components.sensor import SensorDeviceClass
@@ -275,10 +275,10 @@ def test_tokens_as_users_paste_them() -> None:
     assert normalise_token(f" auth_token={GOOD_TOKEN}; Path=/ ") == GOOD_TOKEN
     assert normalise_token(f'"{GOOD_TOKEN}"') == GOOD_TOKEN
     assert normalise_token(f"Bearer {GOOD_TOKEN}") == GOOD_TOKEN
-    assert token_expiry(GOOD_TOKEN) == datetime(2031, 1, 1, tzinfo=UTC)
-    assert token_expiry(make_jwt(exp=1_600_000_000)) == datetime.fromtimestamp(1_600_000_000, UTC)
+    assert jwt_expiry(GOOD_TOKEN) == datetime(2031, 1, 1, tzinfo=UTC)
+    assert jwt_expiry(make_jwt(exp=1_600_000_000)) == datetime.fromtimestamp(1_600_000_000, UTC)
     for opaque in ("abc", "a.b.c", "a.!!!.c", "a.bnVsbA.c", "a.eyJleHAiOiJzb29uIn0.c"):
-        assert token_expiry(opaque) is None, opaque
+        assert jwt_expiry(opaque) is None, opaque
 
 
 @pytest.mark.parametrize(

@@ -11,11 +11,11 @@ from custom_components.meterhub.const import DOMAIN
 from custom_components.meterhub.providers import REGISTRY
 from custom_components.meterhub.providers.base import FormError
 from custom_components.meterhub.providers.korto import KortoProvider
-from homeassistant import config_entries
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 
+from ..helpers import start_flow
 from .conftest import korto_entry, setup_korto
 from .standin import (
     APARTMENT_ID,
@@ -34,19 +34,10 @@ def provider_on_standin(request: pytest.FixtureRequest) -> None:
         request.getfixturevalue("korto_provider")
 
 
-async def start_flow(hass: HomeAssistant) -> str:
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": config_entries.SOURCE_USER}
-    )
-    assert result["type"] is FlowResultType.MENU
-    assert "korto" in result["menu_options"]
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "korto"}
-    )
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "korto"
-    assert set(result["data_schema"].schema) == {"token", "apartment_id"}
-    return result["flow_id"]
+async def open_form(hass: HomeAssistant) -> str:
+    form = await start_flow(hass, "korto")
+    assert set(form["data_schema"].schema) == {"token", "apartment_id"}
+    return form["flow_id"]
 
 
 async def submit(hass: HomeAssistant, flow_id: str, token: str, apartment: str) -> dict[str, Any]:
@@ -58,7 +49,7 @@ async def submit(hass: HomeAssistant, flow_id: str, token: str, apartment: str) 
 async def test_flow_creates_entry_from_a_pasted_cookie(
     hass: HomeAssistant, korto: KortoStandIn
 ) -> None:
-    flow_id = await start_flow(hass)
+    flow_id = await open_form(hass)
     # Users copy the cookie as "auth_token=<JWT>" with stray spaces; the bare JWT is kept.
     result = await submit(hass, flow_id, f"  auth_token={GOOD_TOKEN}; ", f" {APARTMENT_ID} ")
     assert result["type"] is FlowResultType.CREATE_ENTRY
@@ -77,7 +68,7 @@ async def test_flow_creates_entry_from_a_pasted_cookie(
 
 
 async def test_form_errors_then_success(hass: HomeAssistant, korto: KortoStandIn) -> None:
-    flow_id = await start_flow(hass)
+    flow_id = await open_form(hass)
     cases = [
         # Rejected by the server (a GraphQL error in a 200 answer).
         ("not-a-valid-token", APARTMENT_ID, {"base": "invalid_auth"}),
@@ -110,7 +101,7 @@ async def test_form_errors_then_success(hass: HomeAssistant, korto: KortoStandIn
 
 async def test_same_apartment_twice_is_aborted(hass: HomeAssistant, korto: KortoStandIn) -> None:
     await setup_korto(hass)
-    flow_id = await start_flow(hass)
+    flow_id = await open_form(hass)
     result = await submit(hass, flow_id, GOOD_TOKEN, APARTMENT_ID)
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
@@ -121,7 +112,7 @@ async def test_second_apartment_gets_a_numbered_title(
 ) -> None:
     await setup_korto(hass)
     korto.apartments.add("777")
-    flow_id = await start_flow(hass)
+    flow_id = await open_form(hass)
     result = await submit(hass, flow_id, GOOD_TOKEN, "777")
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Korto apartment 2"

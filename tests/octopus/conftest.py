@@ -6,22 +6,16 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from aiohttp import web
 from freezegun.api import FrozenDateTimeFactory
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-from pytest_homeassistant_custom_component.components.recorder.common import (
-    async_wait_recording_done,
-)
 
 from custom_components.meterhub.const import DOMAIN
 from custom_components.meterhub.providers import octopus as octopus_provider
-from homeassistant.components.recorder.statistics import statistics_during_period
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.recorder import get_instance
 
-from .server import (
+from .standin import (
     ACCOUNT,
     GOOD_KEY,
     LONDON,
@@ -30,6 +24,7 @@ from .server import (
     gas_point,
     half_hours,
     rate_row,
+    start_standin,
 )
 
 # A week across the spring DST change (Sunday 29 March 2026 has 46 half hours).
@@ -155,13 +150,8 @@ async def octopus(
 ) -> AsyncIterator[FakeOctopus]:
     """The stand-in server, with the provider pointed at it."""
     fake = FakeOctopus()
-    runner = web.AppRunner(fake.app(), shutdown_timeout=0.1, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    monkeypatch.setattr(octopus_provider, "API_BASE_URL", f"http://127.0.0.1:{port}/v1/")
-    fake.base_url = f"http://127.0.0.1:{port}/v1/"  # type: ignore[attr-defined]
+    runner = await start_standin(fake)
+    monkeypatch.setattr(octopus_provider, "API_BASE_URL", fake.base_url)
     yield fake
     await runner.cleanup()
 
@@ -187,28 +177,3 @@ async def setup_entry(
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     return entry
-
-
-async def statistics(
-    hass: HomeAssistant,
-    statistic_id: str,
-    start: datetime,
-    end: datetime,
-    period: str = "hour",
-) -> dict[datetime, float]:
-    """What the energy dashboard reads: the change per period."""
-    await async_wait_recording_done(hass)
-    rows = await get_instance(hass).async_add_executor_job(
-        statistics_during_period,
-        hass,
-        start,
-        end,
-        {statistic_id},
-        period,
-        None,
-        {"change"},
-    )
-    return {
-        datetime.fromtimestamp(row["start"], UTC): round(row["change"] or 0.0, 6)
-        for row in rows.get(statistic_id, [])
-    }

@@ -28,14 +28,14 @@ from custom_components.meterhub.api.octopus import (
 )
 
 from .conftest import AGILE, FIXED, MPAN, NOW, SERIAL, fill_standard
-from .server import ACCOUNT, GOOD_KEY, Failure, FakeOctopus, half_hours
+from .standin import ACCOUNT, GOOD_KEY, Failure, FakeOctopus, half_hours
 
 
 @pytest.fixture
 async def client(octopus: FakeOctopus) -> AsyncIterator[OctopusClient]:
     fill_standard(octopus)
     async with aiohttp.ClientSession() as session:
-        yield OctopusClient(session, GOOD_KEY, base_url=octopus.base_url)  # type: ignore[attr-defined]
+        yield OctopusClient(session, GOOD_KEY, base_url=octopus.base_url)
 
 
 def test_parse_time_mixed_offsets() -> None:

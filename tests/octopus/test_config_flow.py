@@ -12,8 +12,9 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 
+from ..helpers import only_reauth_flow
 from .conftest import fill_standard, setup_entry
-from .server import ACCOUNT, GOOD_KEY, Failure, FakeOctopus
+from .standin import ACCOUNT, GOOD_KEY, Failure, FakeOctopus
 
 pytestmark = pytest.mark.usefixtures("london")
 
@@ -99,9 +100,7 @@ async def test_rotated_key_starts_reauth(hass: HomeAssistant, octopus: FakeOctop
     octopus.keys = {"sk_live_new"}
     await entry.runtime_data.account.async_refresh()
     await hass.async_block_till_done()
-    flows = hass.config_entries.flow.async_progress()
-    assert [f["context"]["source"] for f in flows] == ["reauth"]
-    flow_id = flows[0]["flow_id"]
+    flow_id = only_reauth_flow(hass)
     result = await hass.config_entries.flow.async_configure(flow_id, {"api_key": "sk_live_old"})
     assert result["errors"] == {"base": "invalid_auth"}
     result = await hass.config_entries.flow.async_configure(flow_id, {"api_key": "sk_live_new"})

@@ -17,6 +17,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr
 
+from ..helpers import changes
 from .conftest import (
     AGILE_STANDING,
     DATA_FROM,
@@ -38,9 +39,8 @@ from .conftest import (
     fill_standard,
     import_kwh,
     setup_entry,
-    statistics,
 )
-from .server import ACCOUNT, GOOD_KEY, LONDON, Failure, FakeOctopus, half_hours
+from .standin import ACCOUNT, GOOD_KEY, LONDON, Failure, FakeOctopus, half_hours
 
 pytestmark = pytest.mark.usefixtures("london")
 
@@ -96,11 +96,11 @@ async def test_dst_week_tariff_switch_and_agile_day(
         import_rate,
         lambda day: FIXED_STANDING if day < SWITCH else AGILE_STANDING,
     )
-    close(await statistics(hass, f"{ELEC}_consumption", DATA_FROM, DATA_TO), quantity)
-    close(await statistics(hass, f"{ELEC}_cost", DATA_FROM, DATA_TO), cost)
+    close(await changes(hass, f"{ELEC}_consumption", DATA_FROM, DATA_TO), quantity)
+    close(await changes(hass, f"{ELEC}_cost", DATA_FROM, DATA_TO), cost)
 
     # The spring-forward day has 23 hours (46 half hours), booked in UK days by the dashboard.
-    days = await statistics(hass, f"{ELEC}_consumption", DATA_FROM, DATA_TO, "day")
+    days = await changes(hass, f"{ELEC}_consumption", DATA_FROM, DATA_TO, "day")
     march_29 = datetime(2026, 3, 29, tzinfo=LONDON).astimezone(UTC)
     slots_29 = [s for s in half_hours(DATA_FROM, DATA_TO) if march_29 <= s < march_29 + 23 * HOUR]
     assert len(slots_29) == 46
@@ -110,7 +110,7 @@ async def test_dst_week_tariff_switch_and_agile_day(
     # The Agile day: every half hour its own price, one standing charge.
     april_1 = datetime(2026, 4, 1, tzinfo=LONDON).astimezone(UTC)
     agile_slots = half_hours(april_1, april_1 + 24 * HOUR)
-    day_costs = await statistics(hass, f"{ELEC}_cost", DATA_FROM, DATA_TO, "day")
+    day_costs = await changes(hass, f"{ELEC}_cost", DATA_FROM, DATA_TO, "day")
     assert day_costs[april_1] == pytest.approx(
         sum(import_kwh(s) * agile_pence(s) for s in agile_slots) / 100 + AGILE_STANDING / 100
     )
@@ -123,30 +123,28 @@ async def test_dst_week_tariff_switch_and_agile_day(
 
     # Export: production and earnings, no standing charge.
     production, earnings = expected_hours(export_kwh, lambda s: EXPORT_RATE, lambda d: 0.0)
-    close(await statistics(hass, f"{EXPORT}_production", DATA_FROM, DATA_TO), production)
-    close(await statistics(hass, f"{EXPORT}_earnings", DATA_FROM, DATA_TO), earnings)
+    close(await changes(hass, f"{EXPORT}_production", DATA_FROM, DATA_TO), production)
+    close(await changes(hass, f"{EXPORT}_earnings", DATA_FROM, DATA_TO), earnings)
 
     # SMETS2 gas in m³, priced per kWh through the calorific value.
     volume, gas_cost = expected_hours(
         lambda s: 0.1, lambda s: KWH_PER_M3 * GAS_RATE, lambda d: GAS_STANDING
     )
-    close(await statistics(hass, f"{GAS}_volume", DATA_FROM, DATA_TO), volume)
-    close(await statistics(hass, f"{GAS}_cost", DATA_FROM, DATA_TO), gas_cost)
+    close(await changes(hass, f"{GAS}_volume", DATA_FROM, DATA_TO), volume)
+    close(await changes(hass, f"{GAS}_cost", DATA_FROM, DATA_TO), gas_cost)
 
     # One consumption request per meter for the whole year of backfill.
     assert octopus.count("/consumption/") == 3
 
     # A second import of the same days changes nothing.
     before = {
-        sid: await statistics(hass, sid, DATA_FROM - 2 * HOUR, DATA_TO + HOUR)
+        sid: await changes(hass, sid, DATA_FROM - 2 * HOUR, DATA_TO + HOUR)
         for sid in (f"{ELEC}_consumption", f"{ELEC}_cost", f"{GAS}_volume", f"{GAS}_cost")
     }
     requests_before = len(octopus.requests)
     await entry.runtime_data.history.async_refresh()
     assert entry.runtime_data.history.last_update_success
-    after = {
-        sid: await statistics(hass, sid, DATA_FROM - 2 * HOUR, DATA_TO + HOUR) for sid in before
-    }
+    after = {sid: await changes(hass, sid, DATA_FROM - 2 * HOUR, DATA_TO + HOUR) for sid in before}
     assert after == before
     # the poll re-read only the last few days: a handful of requests for three meters
     assert len(octopus.requests) - requests_before <= 12
@@ -160,9 +158,9 @@ async def test_gas_converted_to_kwh(hass: HomeAssistant, octopus: FakeOctopus) -
     energy, gas_cost = expected_hours(
         lambda s: 0.1 * KWH_PER_M3, lambda s: GAS_RATE, lambda d: GAS_STANDING
     )
-    close(await statistics(hass, f"{GAS}_consumption", DATA_FROM, DATA_TO), energy)
-    close(await statistics(hass, f"{GAS}_cost", DATA_FROM, DATA_TO), gas_cost)
-    assert await statistics(hass, f"{GAS}_volume", DATA_FROM, DATA_TO) == {}
+    close(await changes(hass, f"{GAS}_consumption", DATA_FROM, DATA_TO), energy)
+    close(await changes(hass, f"{GAS}_cost", DATA_FROM, DATA_TO), gas_cost)
+    assert await changes(hass, f"{GAS}_volume", DATA_FROM, DATA_TO) == {}
 
 
 async def test_duplicates_missing_half_hours_and_late_data(
@@ -177,7 +175,7 @@ async def test_duplicates_missing_half_hours_and_late_data(
     entry = await setup_entry(hass)
     assert octopus.count(f"{SERIAL}/consumption/") > 5  # really paged
 
-    got = await statistics(hass, f"{ELEC}_consumption", DATA_FROM, DATA_TO)
+    got = await changes(hass, f"{ELEC}_consumption", DATA_FROM, DATA_TO)
     quantity, _ = expected_hours(import_kwh, import_rate, lambda d: 0.0)
     assert DATA_TO - 5 * HOUR not in got  # a whole hour missing
     assert got[DATA_TO - HOUR] == pytest.approx(import_kwh(DATA_TO - HOUR + timedelta(minutes=30)))
@@ -186,7 +184,7 @@ async def test_duplicates_missing_half_hours_and_late_data(
     # The missing half hours arrive late: the next poll fills them in, nothing counted twice.
     values.update(late)
     await entry.runtime_data.history.async_refresh()
-    close(await statistics(hass, f"{ELEC}_consumption", DATA_FROM, DATA_TO), quantity)
+    close(await changes(hass, f"{ELEC}_consumption", DATA_FROM, DATA_TO), quantity)
 
 
 async def test_backfill_resumes_after_server_errors(
@@ -203,7 +201,7 @@ async def test_backfill_resumes_after_server_errors(
     entry = await setup_entry(hass, {"backfill_days": 10})
     coordinator = entry.runtime_data.history
     assert not coordinator.last_update_success
-    partial = await statistics(hass, f"{ELEC}_consumption", DATA_FROM, DATA_TO)
+    partial = await changes(hass, f"{ELEC}_consumption", DATA_FROM, DATA_TO)
     assert partial  # what came before the failure is stored
     assert max(partial) < DATA_TO - HOUR
 
@@ -214,10 +212,10 @@ async def test_backfill_resumes_after_server_errors(
         import_rate,
         lambda day: FIXED_STANDING if day < SWITCH else AGILE_STANDING,
     )
-    close(await statistics(hass, f"{ELEC}_consumption", DATA_FROM, DATA_TO), quantity)
-    close(await statistics(hass, f"{ELEC}_cost", DATA_FROM, DATA_TO), cost)
+    close(await changes(hass, f"{ELEC}_consumption", DATA_FROM, DATA_TO), quantity)
+    close(await changes(hass, f"{ELEC}_cost", DATA_FROM, DATA_TO), cost)
     volume, _ = expected_hours(lambda s: 0.1, lambda s: 0.0, lambda d: 0.0)
-    close(await statistics(hass, f"{GAS}_volume", DATA_FROM, DATA_TO), volume)
+    close(await changes(hass, f"{GAS}_volume", DATA_FROM, DATA_TO), volume)
 
     # The failures were logged, without a key, account number, MPAN, MPRN or serial number.
     ours = [r for r in caplog.records if r.name.startswith("custom_components.meterhub")]
@@ -238,11 +236,11 @@ async def test_unknown_product_and_meter_without_data(
     assert entry.runtime_data.history.last_update_success
 
     quantity, cost = expected_hours(import_kwh, import_rate, lambda day: FIXED_STANDING)
-    close(await statistics(hass, f"{ELEC}_consumption", DATA_FROM, DATA_TO), quantity)
+    close(await changes(hass, f"{ELEC}_consumption", DATA_FROM, DATA_TO), quantity)
     # cost only while the fixed tariff was in force; the Agile days stay without cost
-    got = await statistics(hass, f"{ELEC}_cost", DATA_FROM, DATA_TO)
+    got = await changes(hass, f"{ELEC}_cost", DATA_FROM, DATA_TO)
     close(got, {h: v for h, v in cost.items() if h < SWITCH})
-    assert await statistics(hass, f"{GAS}_volume", DATA_FROM, DATA_TO) == {}
+    assert await changes(hass, f"{GAS}_volume", DATA_FROM, DATA_TO) == {}
 
     device = dr.async_get(hass).async_get_device_by_identifier(
         (DOMAIN, f"octopus_{MPRN}_{GAS_SERIAL.lower()}"), entry.entry_id

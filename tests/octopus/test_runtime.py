@@ -19,6 +19,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 
+from ..helpers import changes
 from .conftest import (
     AGILE,
     DATA_TO,
@@ -32,9 +33,8 @@ from .conftest import (
     fill_standard,
     import_kwh,
     setup_entry,
-    statistics,
 )
-from .server import (
+from .standin import (
     ACCOUNT,
     GOOD_KEY,
     LONDON,
@@ -196,7 +196,7 @@ async def test_meters_discovered_added_and_removed(
         f"octopus_{EXPORT_MPAN}_21l0000001",
     }
     assert float(state(hass, f"{EXPORT}_current_unit_rate")) == pytest.approx(0.15)
-    production = await statistics(
+    production = await changes(
         hass,
         f"meterhub:octopus_{EXPORT_MPAN}_21l0000001_production",
         DATA_TO - timedelta(days=1),
@@ -218,7 +218,7 @@ async def test_refresh_history_action(hass: HomeAssistant, octopus: FakeOctopus)
     )
     assert device is not None
     stat = f"meterhub:octopus_{MPAN}_21l0000001_consumption"
-    before = await statistics(hass, stat, SWITCH - timedelta(days=3), DATA_TO)
+    before = await changes(hass, stat, SWITCH - timedelta(days=3), DATA_TO)
 
     # Octopus corrects 30 March: every half hour doubled.
     march_30 = datetime(2026, 3, 30, tzinfo=LONDON).astimezone(UTC)
@@ -233,7 +233,7 @@ async def test_refresh_history_action(hass: HomeAssistant, octopus: FakeOctopus)
         return_response=True,
     )
     assert response == {"half_hours": 48, "last_data": "2026-03-30T23:00:00+00:00"}
-    after = await statistics(hass, stat, SWITCH - timedelta(days=3), DATA_TO)
+    after = await changes(hass, stat, SWITCH - timedelta(days=3), DATA_TO)
     for hour, value in before.items():
         inside = march_30 <= hour < march_30 + timedelta(days=1)
         assert after[hour] == pytest.approx(value * 2 if inside else value), hour

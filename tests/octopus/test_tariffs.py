@@ -18,10 +18,10 @@ from custom_components.meterhub.providers.octopus.tariffs import (
     RateTable,
     TariffPrices,
     hourly_amounts,
-    local_midnight,
 )
+from custom_components.meterhub.statistics import local_midnight
 
-from .server import LONDON, half_hours
+from .standin import LONDON, half_hours
 
 HALF = timedelta(minutes=30)
 
@@ -73,8 +73,8 @@ def test_economy7_day_and_night() -> None:
 
 def test_autumn_dst_day_has_25_hours_and_one_standing_charge() -> None:
     book = economy7_book()
-    start = local_midnight(datetime(2025, 10, 26).date())
-    end = local_midnight(datetime(2025, 10, 27).date())
+    start = local_midnight(datetime(2025, 10, 26).date(), LONDON)
+    end = local_midnight(datetime(2025, 10, 27).date(), LONDON)
     slots = half_hours(start, end)
     assert len(slots) == 50
     intervals = [Interval(start=s, end=s + HALF, consumption=1.0) for s in slots]

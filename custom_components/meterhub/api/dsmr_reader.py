@@ -27,6 +27,7 @@ from .errors import (
     ApiRateLimitError,
     ApiResponseError,
     MeterHubApiError,
+    raise_for_overload,
 )
 
 API_PATH: Final = "api/v2"
@@ -36,25 +37,33 @@ DEFAULT_PAGE_SIZE: Final = 500
 MAX_REANCHORS: Final = 10
 
 
-class DsmrReaderError(ApiResponseError):
+class DsmrReaderError(MeterHubApiError):
+    """Anything the DSMR-reader client raises."""
+
+
+class DsmrReaderConnectionError(DsmrReaderError, ApiConnectionError):
+    """The server could not be reached, timed out or answered with a server error (5xx)."""
+
+
+class DsmrReaderRateLimitError(DsmrReaderError, ApiRateLimitError):
+    """The server (or a proxy in front of it) asked us to slow down (429)."""
+
+
+class DsmrReaderAuthError(DsmrReaderError, ApiAuthError):
+    """The server rejected the API key (DSMR-reader answers 403, not 401)."""
+
+
+class DsmrReaderResponseError(DsmrReaderError, ApiResponseError):
     """The server answered with something that is not the DSMR-reader API."""
 
 
-class DsmrReaderNotJsonError(DsmrReaderError):
+class DsmrReaderNotJsonError(DsmrReaderResponseError):
     """HTML or other text instead of JSON: usually the address of another web page or a proxy."""
 
     error_key = "not_dsmr_reader"
 
 
-class DsmrReaderConnectionError(ApiConnectionError):
-    """The server could not be reached, timed out or answered with a server error (5xx)."""
-
-
-class DsmrReaderAuthError(ApiAuthError):
-    """The server rejected the API key (DSMR-reader answers 403, not 401)."""
-
-
-class DsmrReaderApiDisabledError(MeterHubApiError):
+class DsmrReaderApiDisabledError(DsmrReaderError):
     """The API is switched off in DSMR-reader's settings.
 
     Not an authentication error: the key may well be right, and a new key would not help. Nor an
@@ -65,7 +74,7 @@ class DsmrReaderApiDisabledError(MeterHubApiError):
     error_key = "api_disabled"
 
 
-class DsmrReaderNotFoundError(DsmrReaderError):
+class DsmrReaderNotFoundError(DsmrReaderResponseError):
     """The endpoint does not exist on this server (an older DSMR-reader version, or not DSMR-reader)."""
 
     error_key = "not_dsmr_reader"
@@ -338,12 +347,15 @@ class DsmrReaderClient:
             raise DsmrReaderApiDisabledError("The API is disabled in DSMR-reader's settings")
         if status == 404:
             raise DsmrReaderNotFoundError(f"DSMR-reader has no endpoint {path}")
-        if status == 429:
-            raise ApiRateLimitError("DSMR-reader asks us to slow down", _seconds(retry_after))
-        if status >= 500:
-            raise DsmrReaderConnectionError(f"DSMR-reader answered with server error {status}")
+        raise_for_overload(
+            status,
+            retry_after,
+            service="DSMR-reader",
+            rate_limited=DsmrReaderRateLimitError,
+            unavailable=DsmrReaderConnectionError,
+        )
         if status >= 400:
-            raise DsmrReaderError(f"DSMR-reader answered {status} to {path}")
+            raise DsmrReaderResponseError(f"DSMR-reader answered {status} to {path}")
         if "json" not in content_type and not _looks_like_json(body):
             raise DsmrReaderNotJsonError(
                 f"The server answered {path} with {content_type or 'no content type'}, not JSON: "
@@ -381,7 +393,7 @@ class DsmrReaderClient:
         if isinstance(data, str):
             return None
         if not isinstance(data, Mapping):
-            raise DsmrReaderError("consumption/today is neither an object nor a message")
+            raise DsmrReaderResponseError("consumption/today is neither an object nor a message")
         return TodayConsumption.from_json(data)
 
     async def async_prices(self, day: date) -> EnergyPrices | None:
@@ -493,7 +505,7 @@ class DsmrReaderClient:
                 reanchors += 1
                 self.reanchors += 1
                 if reanchors > MAX_REANCHORS:
-                    raise DsmrReaderError(f"{path} kept changing while it was read")
+                    raise DsmrReaderResponseError(f"{path} kept changing while it was read")
                 params[anchor] = anchor_value(last_row)
                 offset = 0
                 count = None
@@ -520,7 +532,7 @@ class DsmrReaderClient:
 def _results(page: Any, path: str) -> list[Any]:
     """The ``results`` list of a paged answer; a clear error when the answer has another shape."""
     if not isinstance(page, Mapping) or not isinstance(page.get("results"), list):
-        raise DsmrReaderError(f"{path} did not return a paged list")
+        raise DsmrReaderResponseError(f"{path} did not return a paged list")
     return list(page["results"])
 
 
@@ -537,11 +549,3 @@ def _says_api_disabled(body: str) -> bool:
 def _looks_like_json(body: str) -> bool:
     """Some proxies drop the content type; accept a body that starts like JSON."""
     return body.lstrip()[:1] in ("{", "[", '"')
-
-
-def _seconds(value: str | None) -> float | None:
-    """A ``Retry-After`` in seconds (the date form is rare enough to ignore)."""
-    try:
-        return float(value) if value is not None else None
-    except ValueError:
-        return None

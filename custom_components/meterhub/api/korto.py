@@ -14,10 +14,9 @@ anything the server says is scrubbed of the token and apartment id before it rea
 from __future__ import annotations
 
 import asyncio
-import base64
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 import json
 import math
 import re
@@ -32,6 +31,7 @@ from .errors import (
     ApiRateLimitError,
     ApiResponseError,
     MeterHubApiError,
+    raise_for_overload,
 )
 
 DEFAULT_BASE_URL: Final = "https://pro.korto.ee/api/"
@@ -233,30 +233,6 @@ def normalise_token(token: str) -> str:
     return text.split(";", 1)[0].strip().strip("\"'")
 
 
-def token_expiry(token: str) -> datetime | None:
-    """When the JWT says it expires (its ``exp`` claim), or None when it is not a readable JWT.
-
-    The signature is not checked: this only tells the user in advance, the server decides.
-    """
-    parts = token.split(".")
-    if len(parts) != 3:
-        return None
-    payload = parts[1] + "=" * (-len(parts[1]) % 4)
-    try:
-        claims = json.loads(base64.urlsafe_b64decode(payload))
-    except ValueError:  # also binascii.Error and UnicodeDecodeError
-        return None
-    if not isinstance(claims, dict):
-        return None
-    exp = claims.get("exp")
-    if isinstance(exp, bool) or not isinstance(exp, int | float):
-        return None
-    try:
-        return datetime.fromtimestamp(exp, UTC)
-    except OverflowError, OSError, ValueError:
-        return None
-
-
 _AUTH_CATEGORIES: Final = frozenset({"authentication", "unauthenticated"})
 _AUTH_CODES: Final = frozenset({"UNAUTHENTICATED", "INVALID_TOKEN", "TOKEN_EXPIRED"})
 _AUTH_RE: Final = re.compile(
@@ -427,10 +403,13 @@ class KortoClient:
 
         if status in (401, 403) or (300 <= status < 400 and "login" in location.lower()):
             raise KortoAuthError(f"Korto rejected the token (HTTP {status})")
-        if status == 429:
-            raise KortoRateLimitError("Korto asks us to slow down", _retry_after(retry_after))
-        if status >= 500:
-            raise KortoConnectionError(f"Korto answered HTTP {status}")
+        raise_for_overload(
+            status,
+            retry_after,
+            service="Korto",
+            rate_limited=KortoRateLimitError,
+            unavailable=KortoConnectionError,
+        )
         try:
             body = json.loads(text)
         except ValueError as err:
@@ -440,15 +419,6 @@ class KortoClient:
         if status != 200 and not body.get("errors"):
             raise KortoResponseError(f"Korto answered HTTP {status}")
         return body
-
-
-def _retry_after(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
 
 
 def _parse_meter(raw: object) -> KortoMeter | None:

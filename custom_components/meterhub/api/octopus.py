@@ -12,7 +12,6 @@ No Home Assistant imports here.
 from __future__ import annotations
 
 import asyncio
-import base64
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -24,7 +23,15 @@ from urllib.parse import urljoin
 
 import aiohttp
 
-from .errors import ApiAuthError, ApiConnectionError, ApiRateLimitError, ApiResponseError
+from .errors import (
+    ApiAuthError,
+    ApiConnectionError,
+    ApiRateLimitError,
+    ApiResponseError,
+    MeterHubApiError,
+    jwt_expiry,
+    raise_for_overload,
+)
 
 DEFAULT_BASE_URL: Final = "https://api.octopus.energy/v1/"
 #: The consumption endpoint's largest page: two years of half hours take two requests.
@@ -42,29 +49,33 @@ _TOKEN_EXPIRED_CODES: Final = frozenset({"KT-CT-1124"})
 _RATE_LIMIT_CODE: Final = "KT-CT-1199"
 
 
-class OctopusError(ApiResponseError):
-    """Octopus answered with something this client cannot read."""
+class OctopusError(MeterHubApiError):
+    """Anything the Octopus client raises."""
 
 
-class OctopusConnectionError(ApiConnectionError):
+class OctopusConnectionError(OctopusError, ApiConnectionError):
     """Octopus could not be reached, timed out or had a server error."""
 
 
-class OctopusRateLimitError(ApiRateLimitError):
+class OctopusRateLimitError(OctopusError, ApiRateLimitError):
     """Octopus asked us to slow down (HTTP 429 or GraphQL ``KT-CT-1199``)."""
 
 
-class OctopusAuthError(ApiAuthError):
+class OctopusAuthError(OctopusError, ApiAuthError):
     """The API key was rejected (HTTP 401/403 or a Kraken authentication error)."""
 
 
-class OctopusAccountNotFoundError(OctopusError):
+class OctopusResponseError(OctopusError, ApiResponseError):
+    """Octopus answered with something this client cannot read."""
+
+
+class OctopusAccountNotFoundError(OctopusResponseError):
     """The key works but the account number is unknown to it."""
 
     error_key = "invalid_account"
 
 
-class OctopusNotFoundError(OctopusError):
+class OctopusNotFoundError(OctopusResponseError):
     """A resource (a product or tariff) does not exist."""
 
 
@@ -80,9 +91,9 @@ def parse_time(text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except (TypeError, ValueError) as err:
-        raise OctopusError(f"unreadable timestamp {text!r}") from err
+        raise OctopusResponseError(f"unreadable timestamp {text!r}") from err
     if moment.tzinfo is None:
-        raise OctopusError(f"timestamp without a time zone {text!r}")
+        raise OctopusResponseError(f"timestamp without a time zone {text!r}")
     return moment.astimezone(UTC)
 
 
@@ -270,18 +281,23 @@ class OctopusClient:
             ) from err
         if status in (401, 403):
             raise OctopusAuthError(f"Octopus rejected the API key ({status})")
-        if status == 429:
-            raise OctopusRateLimitError(retry_after=_seconds(retry_after))
+        raise_for_overload(
+            status,
+            retry_after,
+            service=f"Octopus ({kind})",
+            rate_limited=OctopusRateLimitError,
+            unavailable=OctopusConnectionError,
+        )
         if status == 404:
             raise OctopusNotFoundError(f"Octopus has no such {kind}")
-        if status >= 500:
-            raise OctopusConnectionError(f"Octopus server error {status} ({kind})")
         if status >= 400:
-            raise OctopusError(f"Octopus answered {status} ({kind})")
+            raise OctopusResponseError(f"Octopus answered {status} ({kind})")
         try:
             return json.loads(text)
         except ValueError as err:
-            raise OctopusError(f"Octopus answered something that is not JSON ({kind})") from err
+            raise OctopusResponseError(
+                f"Octopus answered something that is not JSON ({kind})"
+            ) from err
 
     async def _paged(
         self, kind: str, path: str, params: Mapping[str, str | int]
@@ -293,7 +309,7 @@ class OctopusClient:
         while url is not None:
             page = await self._request(kind, url, params=query)
             if not isinstance(page, dict) or not isinstance(page.get("results"), list):
-                raise OctopusError(f"unexpected {kind} page")
+                raise OctopusResponseError(f"unexpected {kind} page")
             results.extend(r for r in page["results"] if isinstance(r, dict))
             next_url = page.get("next")
             url = next_url if isinstance(next_url, str) and next_url else None
@@ -311,7 +327,7 @@ class OctopusClient:
         except OctopusNotFoundError as err:
             raise OctopusAccountNotFoundError("unknown account number") from err
         if not isinstance(data, dict):
-            raise OctopusError("unexpected account shape")
+            raise OctopusResponseError("unexpected account shape")
         return _parse_account(account_number, data)
 
     async def async_get_consumption(
@@ -344,7 +360,7 @@ class OctopusClient:
                 start = parse_time(row["interval_start"])
                 end = parse_time(row["interval_end"])
             except (KeyError, TypeError, ValueError) as err:
-                raise OctopusError("unexpected consumption row") from err
+                raise OctopusResponseError("unexpected consumption row") from err
             intervals[start] = Interval(start=start, end=end, consumption=value)
         return [intervals[start] for start in sorted(intervals)]
 
@@ -383,7 +399,7 @@ class OctopusClient:
                     )
                 )
             except (KeyError, TypeError, ValueError) as err:
-                raise OctopusError("unexpected rate row") from err
+                raise OctopusResponseError("unexpected rate row") from err
         direct = [r for r in rates if r.payment_method in (None, "DIRECT_DEBIT")]
         return direct if direct else rates
 
@@ -401,7 +417,7 @@ class OctopusClient:
             basic_auth=False,
         )
         if not isinstance(data, dict):
-            raise OctopusError("unexpected GraphQL answer")
+            raise OctopusResponseError("unexpected GraphQL answer")
         errors = data.get("errors")
         if errors:
             codes = {
@@ -415,10 +431,10 @@ class OctopusClient:
                 raise _TokenExpiredError
             if codes & _AUTH_CODES:
                 raise OctopusAuthError("Kraken rejected the credentials")
-            raise OctopusError(f"GraphQL error {sorted(codes)}")
+            raise OctopusResponseError(f"GraphQL error {sorted(codes)}")
         result = data.get("data")
         if not isinstance(result, dict):
-            raise OctopusError("GraphQL answer without data")
+            raise OctopusResponseError("GraphQL answer without data")
         return result
 
     async def async_token(self) -> str:
@@ -454,10 +470,11 @@ class OctopusClient:
             raise OctopusAuthError("Kraken refused a token") from err
         found = data.get("obtainKrakenToken")
         if not isinstance(found, dict) or not isinstance(found.get("token"), str):
-            raise OctopusError("no Kraken token in the answer")
+            raise OctopusResponseError("no Kraken token in the answer")
         now = time.time()
         value: str = found["token"]
-        expires = _jwt_expiry(value) or now + TOKEN_DEFAULT_LIFETIME.total_seconds()
+        expiry = jwt_expiry(value)
+        expires = expiry.timestamp() if expiry else now + TOKEN_DEFAULT_LIFETIME.total_seconds()
         refresh_expires_in = found.get("refreshExpiresIn")
         refresh_expires: float | None = None
         if isinstance(refresh_expires_in, int | float):
@@ -489,36 +506,12 @@ class OctopusClient:
                     raise OctopusAuthError("Kraken token rejected twice") from None
         account = data.get("account")
         if not isinstance(account, dict) or not isinstance(account.get("balance"), int | float):
-            raise OctopusError("no balance in the answer")
+            raise OctopusResponseError("no balance in the answer")
         return float(account["balance"]) / 100
 
 
 class _TokenExpiredError(OctopusAuthError):
     """The Kraken token ran out early: get a new one and try again once."""
-
-
-def _seconds(value: str | None) -> float | None:
-    """``Retry-After`` in seconds (the HTTP-date form is rare enough to ignore)."""
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
-
-
-def _jwt_expiry(token: str) -> float | None:
-    """The ``exp`` claim of a JWT, read without verifying it (only to know when to renew)."""
-    parts = token.split(".")
-    if len(parts) != 3:
-        return None
-    payload = parts[1] + "=" * (-len(parts[1]) % 4)
-    try:
-        claims = json.loads(base64.urlsafe_b64decode(payload))
-    except ValueError:
-        return None
-    exp = claims.get("exp") if isinstance(claims, dict) else None
-    return float(exp) if isinstance(exp, int | float) else None
 
 
 def _parse_agreements(rows: Any) -> tuple[Agreement, ...]:
@@ -548,7 +541,7 @@ def _parse_account(number: str, data: Mapping[str, Any]) -> Account:
     properties: list[Property] = []
     raw_properties = data.get("properties")
     if not isinstance(raw_properties, list):
-        raise OctopusError("account without properties")
+        raise OctopusResponseError("account without properties")
     for prop in raw_properties:
         if not isinstance(prop, dict):
             continue

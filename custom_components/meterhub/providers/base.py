@@ -9,18 +9,43 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import probatio as vol
 
 from homeassistant.components.sensor import SensorEntity
+from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+)
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 
-if TYPE_CHECKING:
-    from homeassistant.config_entries import ConfigEntry
+
+def device_id(key: str, *parts: str) -> str:
+    """The device registry identifier of a meter or account: ``<provider key>_<part>_<part>...``.
+
+    It is also the prefix of the unique ids of the device's entities (``<device id>_<sensor key>``)
+    and must never change: users' entities hang on it. Pass the provider class's ``key``.
+    """
+    return "_".join((key, *parts))
+
+
+def number_box(minimum: float, maximum: float, unit: str) -> NumberSelector:
+    """A whole-number field typed into a box (intervals, depths) for a provider's form."""
+    return NumberSelector(
+        NumberSelectorConfig(
+            min=minimum,
+            max=maximum,
+            step=1,
+            unit_of_measurement=unit,
+            mode=NumberSelectorMode.BOX,
+        )
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,6 +84,14 @@ class ProviderRuntime:
         if self._add_sensors is not None:
             self._add_sensors(list(entities))
 
+    async def async_start(self) -> None:
+        """First contact, called once by the spine after the runtime is built.
+
+        Do the first refresh here (``async_config_entry_first_refresh`` raises ConfigEntryNotReady
+        or ConfigEntryAuthFailed) and start background work. Raising is fine: the spine shuts the
+        runtime down and translates client errors (see ``__init__.async_setup_entry``).
+        """
+
     def diagnostics(self) -> dict[str, Any]:
         """Provider-specific diagnostics; redaction happens in diagnostics.py."""
         return {}
@@ -69,6 +102,12 @@ class ProviderRuntime:
             await coordinator.async_shutdown()
 
 
+#: A config entry whose ``runtime_data`` is the runtime of one provider.
+type ProviderConfigEntry[RuntimeT: ProviderRuntime] = ConfigEntry[RuntimeT]
+#: Any Meter Hub entry, as the spine (setup, sensor platform, diagnostics) sees it.
+type MeterHubConfigEntry = ConfigEntry[ProviderRuntime]
+
+
 @dataclass(frozen=True)
 class FormError(Exception):
     """A problem with one field of the form, found before any request is made."""
@@ -77,8 +116,12 @@ class FormError(Exception):
     error_key: str
 
 
-class Provider(ABC):
-    """One source of meter data. Subclasses are stateless; per-entry state lives in the runtime."""
+class Provider[RuntimeT: ProviderRuntime = ProviderRuntime](ABC):
+    """One source of meter data. Subclasses are stateless; per-entry state lives in the runtime.
+
+    ``key`` is the one place a provider's key is written: the menu option, the step id, the first
+    part of its statistic ids and device ids. Everything else takes it from the class.
+    """
 
     key: ClassVar[str]
     #: Fields a reauthentication asks for again (keys, tokens, passwords).
@@ -96,18 +139,28 @@ class Provider(ABC):
         Raises :class:`FormError` or an ``api.errors.MeterHubApiError`` whose ``error_key`` is shown.
         """
 
-    @abstractmethod
+    async def async_create_runtime(
+        self, hass: HomeAssistant, entry: ProviderConfigEntry[RuntimeT]
+    ) -> RuntimeT:
+        """Build the client and the runtime, without any request.
+
+        The spine then calls ``runtime.async_start()`` and cleans up if that fails. The default calls :meth:`async_setup_entry`, the older one-step form (kept for
+        enedis/caruna until phase B).
+        """
+        return await self.async_setup_entry(hass, entry)
+
     async def async_setup_entry(
-        self, hass: HomeAssistant, entry: ConfigEntry[Any]
-    ) -> ProviderRuntime:
-        """Build the client and coordinators and do the first refresh (raise ConfigEntryNotReady)."""
+        self, hass: HomeAssistant, entry: ProviderConfigEntry[RuntimeT]
+    ) -> RuntimeT:
+        """Build and start the runtime in one step (kept for enedis/caruna until phase B)."""
+        raise NotImplementedError(f"{type(self).__name__} implements async_create_runtime")
 
     @callback  # noqa: B027 - an optional hook, not abstract
     def async_setup(self, hass: HomeAssistant) -> None:
         """Register the provider's actions, once, when the integration loads (not per entry)."""
 
     async def async_remove_entry(  # noqa: B027 - an optional hook, not abstract
-        self, hass: HomeAssistant, entry: ConfigEntry[Any]
+        self, hass: HomeAssistant, entry: ProviderConfigEntry[RuntimeT]
     ) -> None:
         """Clean up what the entry kept outside the entry (stored state); statistics stay."""
 
@@ -128,9 +181,9 @@ class Provider(ABC):
 class ProviderRegistry:
     """The providers the config flow offers, by key. Tests may register a stand-in provider."""
 
-    providers: dict[str, Provider] = field(default_factory=dict)
+    providers: dict[str, Provider[Any]] = field(default_factory=dict)
 
-    def register(self, provider: Provider) -> Callable[[], None]:
+    def register(self, provider: Provider[Any]) -> Callable[[], None]:
         """Add ``provider``; returns a function that removes it again."""
         self.providers[provider.key] = provider
 
@@ -139,7 +192,7 @@ class ProviderRegistry:
 
         return remove
 
-    def get(self, key: str) -> Provider | None:
+    def get(self, key: str) -> Provider[Any] | None:
         """The provider with ``key``, if registered."""
         return self.providers.get(key)
 

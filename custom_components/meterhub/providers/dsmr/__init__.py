@@ -8,12 +8,8 @@ from typing import Any, ClassVar
 import probatio as vol
 import serialx
 
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.selector import (
-    NumberSelector,
-    NumberSelectorConfig,
-    NumberSelectorMode,
     SelectOptionDict,
     SelectSelector,
     SelectSelectorConfig,
@@ -29,7 +25,7 @@ from ...api.dsmr import (
     async_read_first_telegram,
 )
 from ...const import LOGGER
-from ..base import FormError, Provider, Validated
+from ..base import FormError, Provider, Validated, number_box
 from . import const
 from .const import (
     CONF_DSMR_VERSION,
@@ -37,11 +33,10 @@ from .const import (
     CONF_PORT,
     CONF_TIME_BETWEEN_UPDATE,
     DEFAULT_TIME_BETWEEN_UPDATE,
-    PROVIDER,
     VERSION_LABELS,
 )
 from .forwarding import parse_targets
-from .runtime import DsmrRuntime
+from .runtime import DsmrConfigEntry, DsmrRuntime
 
 BY_ID = "/dev/serial/by-id/"
 
@@ -56,10 +51,10 @@ def _list_ports() -> list[str]:
     return sorted(set(ports), key=lambda path: (not path.startswith(BY_ID), path))
 
 
-class DsmrProvider(Provider):
+class DsmrProvider(Provider[DsmrRuntime]):
     """A P1 port: serial device or ``socket://host:port``."""
 
-    key: ClassVar[str] = PROVIDER
+    key: ClassVar[str] = "dsmr"
 
     async def async_schema(self, hass: HomeAssistant, defaults: Mapping[str, Any]) -> vol.Schema:
         """Port (a list of the ports Home Assistant sees, or typed) and DSMR version."""
@@ -114,11 +109,11 @@ class DsmrProvider(Provider):
             data={CONF_PORT: port, CONF_DSMR_VERSION: version},
         )
 
-    async def async_setup_entry(self, hass: HomeAssistant, entry: ConfigEntry[Any]) -> DsmrRuntime:
-        """Start the reader; sensors appear with the first telegram."""
-        runtime = DsmrRuntime(hass, entry)
-        runtime.start()
-        return runtime
+    async def async_create_runtime(
+        self, hass: HomeAssistant, entry: DsmrConfigEntry
+    ) -> DsmrRuntime:
+        """The reader and its runtime; reading starts when the runtime starts."""
+        return DsmrRuntime(hass, entry, key=self.key)
 
     def options_schema(self, options: Mapping[str, Any]) -> vol.Schema | None:
         """Minimum seconds between state updates, and DSMR-reader servers to forward to."""
@@ -127,15 +122,7 @@ class DsmrProvider(Provider):
                 vol.Optional(
                     CONF_TIME_BETWEEN_UPDATE,
                     default=options.get(CONF_TIME_BETWEEN_UPDATE, DEFAULT_TIME_BETWEEN_UPDATE),
-                ): NumberSelector(
-                    NumberSelectorConfig(
-                        min=0,
-                        max=3600,
-                        step=1,
-                        mode=NumberSelectorMode.BOX,
-                        unit_of_measurement="s",
-                    )
-                ),
+                ): number_box(0, 3600, "s"),
                 vol.Optional(CONF_FORWARD_TO, default=options.get(CONF_FORWARD_TO, "")): (
                     TextSelector(TextSelectorConfig(multiline=True))
                 ),

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 from typing import Final
 
-from ...const import PROVIDER_DSMR
-
-PROVIDER: Final = PROVIDER_DSMR
-
 CONF_PORT: Final = "port"
 CONF_DSMR_VERSION: Final = "dsmr_version"
 CONF_TIME_BETWEEN_UPDATE: Final = "time_between_update"

@@ -10,16 +10,18 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Mapping
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from ...api.dsmr import DsmrForwardAuthError, DsmrForwardError, DsmrReaderUploader
 from ...const import LOGGER
 from .const import CONF_FORWARD_TO
+
+if TYPE_CHECKING:
+    from .runtime import DsmrConfigEntry
 
 QUEUE_SIZE: Final = 120  # two minutes of DSMR 5 telegrams
 RETRY_MIN: Final = 2.0
@@ -69,7 +71,7 @@ class Forwarder:
         self.failures = 0
         self.rejected = 0
 
-    def start(self, entry: ConfigEntry[Any]) -> None:
+    def start(self, entry: DsmrConfigEntry) -> None:
         """Start the sender task (cancelled when the entry unloads)."""
         self._task = entry.async_create_background_task(
             self.hass, self._async_run(), "meterhub dsmr forwarder"

@@ -16,25 +16,24 @@ import time
 from typing import Any, Final
 
 from homeassistant.components.sensor import SensorEntity
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import Event, HomeAssistant, callback
-from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
+from homeassistant.helpers.device_registry import DeviceInfo
 
 from ...api.dsmr import DsmrConnectionError, P1Reader, TelegramDecoder
 from ...const import LOGGER
 from ...entity import meter_device
 from ...statistics import VOLUME_M3, StatisticSeries
-from ..base import ProviderRuntime
+from ..base import ProviderConfigEntry, ProviderRuntime, device_id
 from .const import (
     CONF_DSMR_VERSION,
     CONF_PORT,
     CONF_TIME_BETWEEN_UPDATE,
     DEFAULT_TIME_BETWEEN_UPDATE,
-    PROVIDER,
 )
+from .coordinator import DsmrCoordinator
 from .forwarding import Forwarder, forward_targets
-from .mbus_statistics import MbusStatistics
+from .history import MbusStatistics
 from .model import MbusReading, P1Snapshot, mbus_readings
 from .sensors import ELECTRICITY_SENSORS, DsmrSensor, electricity_values, mbus_description
 
@@ -45,23 +44,20 @@ SILENT_TIMEOUT: Final = 60.0
 
 _STATISTIC_UNITS: Final = {"gas", "water"}
 
-
-class DsmrCoordinator(DataUpdateCoordinator[P1Snapshot]):
-    """Holds the newest shown telegram; pushed to by the reader, never polled."""
+type DsmrConfigEntry = ProviderConfigEntry[DsmrRuntime]
 
 
 class DsmrRuntime(ProviderRuntime):
     """The reader task and everything fed from it."""
 
-    def __init__(self, hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
-        """Wire reader, coordinator, sensors and forwarders; :meth:`start` starts reading."""
+    def __init__(self, hass: HomeAssistant, entry: DsmrConfigEntry, *, key: str) -> None:
+        """Wire reader, coordinator, sensors and forwarders; :meth:`async_start` starts reading."""
         self.hass = hass
         self.entry = entry
+        self.key = key
         self.version: str = entry.data[CONF_DSMR_VERSION]
         self.meter_id: str = entry.unique_id or entry.entry_id
-        self.coordinator = DsmrCoordinator(
-            hass, LOGGER, config_entry=entry, name="DSMR P1 meter", update_interval=None
-        )
+        self.coordinator = DsmrCoordinator(hass, entry)
         super().__init__([self.coordinator])
         self.decoder = TelegramDecoder(self.version)
         self.min_interval = float(
@@ -88,8 +84,11 @@ class DsmrRuntime(ProviderRuntime):
 
     # --- life cycle ------------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Start reading, and close the port when Home Assistant stops."""
+    async def async_start(self) -> None:
+        """Start reading, and close the port when Home Assistant stops.
+
+        Sensors appear with the first telegram.
+        """
         self._task = self.entry.async_create_background_task(
             self.hass, self.reader.run(), "meterhub dsmr reader"
         )
@@ -179,9 +178,9 @@ class DsmrRuntime(ProviderRuntime):
         """The sensors known when the platform is set up; later ones are added as they appear."""
         return list(self._entities.values())
 
-    def _electricity_device(self) -> Any:
+    def _electricity_device(self) -> DeviceInfo:
         return meter_device(
-            f"{PROVIDER}_{self.meter_id}",
+            device_id(self.key, self.meter_id),
             name="Electricity meter",
             model=f"DSMR {self.version}",
             serial_number=self.meter_id,
@@ -191,10 +190,9 @@ class DsmrRuntime(ProviderRuntime):
         new: list[DsmrSensor] = []
         if any(key not in self._entities for key in snapshot.values):
             device = self._electricity_device()
-            prefix = f"{PROVIDER}_{self.meter_id}"
             for description in ELECTRICITY_SENSORS:
                 if description.key in snapshot.values and description.key not in self._entities:
-                    entity = DsmrSensor(self.coordinator, device, prefix, description)
+                    entity = DsmrSensor(self.coordinator, device, description)
                     self._entities[description.key] = entity
                     new.append(entity)
         for reading in snapshot.mbus.values():
@@ -203,13 +201,11 @@ class DsmrRuntime(ProviderRuntime):
                 continue
             meter = reading.identifier or f"{self.meter_id}_mbus{reading.channel}"
             device = meter_device(
-                f"{PROVIDER}_{meter}",
+                device_id(self.key, meter),
                 name=f"{reading.kind.capitalize()} meter",
                 serial_number=reading.identifier,
             )
-            entity = DsmrSensor(
-                self.coordinator, device, f"{PROVIDER}_{meter}", mbus_description(reading)
-            )
+            entity = DsmrSensor(self.coordinator, device, mbus_description(reading))
             self._entities[slot] = entity
             new.append(entity)
         if new and self._add_sensors is not None:
@@ -239,7 +235,7 @@ class DsmrRuntime(ProviderRuntime):
     def _series(self, reading: MbusReading) -> StatisticSeries:
         meter = reading.identifier or f"{self.meter_id}_mbus{reading.channel}"
         return StatisticSeries(
-            provider=PROVIDER,
+            provider=self.key,
             meter=meter,
             quantity=reading.kind,
             name=f"{reading.kind.capitalize()} (P1, hour of reading)",

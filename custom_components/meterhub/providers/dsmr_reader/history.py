@@ -16,23 +16,23 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Final
 
-from homeassistant.components.recorder.statistics import statistics_during_period
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.recorder import get_instance
 
 from ...api.dsmr_reader import DayStatistic, DsmrReaderClient, HourStatistic
-from ...const import LOGGER, PROVIDER_DSMR_READER
+from ...const import LOGGER
 from ...statistics import (
     ENERGY_KWH,
     VOLUME_M3,
     StatisticSeries,
     async_import_series,
     async_last_hour,
+    async_stored_rows,
     fetch_start,
     hour_start,
+    local_midnight,
 )
 
 # DSMR-reader writes an hour's statistics shortly after the hour and never revises them on its
@@ -84,12 +84,12 @@ class HistoryStatus:
     gap_filled: bool
 
 
-def hour_series(meter: str, title: str) -> list[HourSeries]:
+def hour_series(key: str, meter: str, title: str) -> list[HourSeries]:
     """The hourly series, marker (electricity tariff 1) last: see the module docstring."""
 
     def make(quantity: str, name: str, unit: str) -> StatisticSeries:
         return StatisticSeries(
-            provider=PROVIDER_DSMR_READER,
+            provider=key,
             meter=meter,
             quantity=quantity,
             name=f"{title} {name}",
@@ -117,12 +117,12 @@ def hour_series(meter: str, title: str) -> list[HourSeries]:
     ]
 
 
-def day_series(meter: str, title: str, currency: str) -> list[DaySeries]:
+def day_series(key: str, meter: str, title: str, currency: str) -> list[DaySeries]:
     """The daily cost series, marker (total cost) last."""
 
     def make(quantity: str, name: str) -> StatisticSeries:
         return StatisticSeries(
-            provider=PROVIDER_DSMR_READER,
+            provider=key,
             meter=meter,
             quantity=quantity,
             name=f"{title} {name}",
@@ -206,17 +206,7 @@ class HistoryImporter:
             return False
         statistic_id = self.hours[-1].series.statistic_id
         start = hour_start(first)
-        found = await get_instance(self._hass).async_add_executor_job(
-            statistics_during_period,
-            self._hass,
-            start,
-            start + timedelta(days=1),
-            {statistic_id},
-            "hour",
-            None,
-            {"sum"},
-        )
-        if found.get(statistic_id):
+        if await async_stored_rows(self._hass, statistic_id, start, start + timedelta(days=1)):
             return False
         LOGGER.debug("DSMR-reader history: older hours than stored, reading the whole depth")
         return True
@@ -235,16 +225,11 @@ class HistoryImporter:
         """Import daily costs at the server's local midnight. Returns rows written."""
         written = 0
         for item in self.days:
-            values = _valid({_midnight(row.day, zone): item.value(row) for row in rows})
+            values = _valid({local_midnight(row.day, zone): item.value(row) for row in rows})
             if values:
                 result = await async_import_series(self._hass, item.series, values)
                 written += result.rows_written
         return written
-
-
-def _midnight(day: date, zone: tzinfo) -> datetime:
-    """The start of ``day`` in the server's zone (a daily value sits at its period start)."""
-    return datetime.combine(day, time(), zone)
 
 
 def _valid(values: dict[datetime, float | None]) -> dict[datetime, float]:

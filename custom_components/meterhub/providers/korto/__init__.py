@@ -3,6 +3,10 @@
 The user pastes the ``auth_token`` cookie of the Korto web app and the apartment id. Readings
 change about once a month, so polling a few times a day is plenty; each new reading's consumption
 is also imported at its reading date (see :mod:`.history`).
+
+Layout (the same in every provider): the provider here, the loaded entry in :mod:`.runtime`, the
+polls in :mod:`.coordinator`, entity descriptions in :mod:`.sensors`, long-term statistics in
+:mod:`.history`, state kept on disk in :mod:`.store`; :mod:`.kinds` tells meter types apart.
 """
 
 from __future__ import annotations
@@ -14,30 +18,26 @@ from typing import Any, ClassVar, Final
 
 import probatio as vol
 
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
-    NumberSelector,
-    NumberSelectorConfig,
-    NumberSelectorMode,
     TextSelector,
     TextSelectorConfig,
     TextSelectorType,
 )
 
+from ...api.errors import jwt_expiry
 from ...api.korto import (
     DEFAULT_BASE_URL,
     KortoAuthError,
     KortoClient,
     KortoUnknownApartmentError,
     normalise_token,
-    token_expiry,
 )
 from ...const import CONF_PROVIDER, DOMAIN
-from ..base import FormError, Provider, Validated
-from .history import ReadingHistory
-from .runtime import PROVIDER_KEY, KortoBalanceCoordinator, KortoMetersCoordinator, KortoRuntime
+from ..base import FormError, Provider, Validated, number_box
+from .runtime import KortoConfigEntry, KortoRuntime
+from .store import ReadingStore
 
 CONF_TOKEN: Final = "token"
 CONF_APARTMENT_ID: Final = "apartment_id"
@@ -49,10 +49,10 @@ MAX_UPDATE_INTERVAL_HOURS: Final = 24
 _APARTMENT_ID_RE: Final = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
-class KortoProvider(Provider):
+class KortoProvider(Provider[KortoRuntime]):
     """Korto apartments: one config entry per apartment id."""
 
-    key: ClassVar[str] = PROVIDER_KEY
+    key: ClassVar[str] = "korto"
     secret_fields = (CONF_TOKEN,)
 
     def __init__(self, base_url: str = DEFAULT_BASE_URL) -> None:
@@ -70,9 +70,9 @@ class KortoProvider(Provider):
             }
         )
 
-    async def async_remove_entry(self, hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
-        """Delete the reading history kept in ``.storage`` for this entry."""
-        await ReadingHistory(hass, entry.entry_id).async_remove()
+    async def async_remove_entry(self, hass: HomeAssistant, entry: KortoConfigEntry) -> None:
+        """Delete the readings kept in ``.storage`` for this entry."""
+        await ReadingStore(hass, self.key, entry.entry_id).async_remove()
 
     async def async_validate(self, hass: HomeAssistant, data: Mapping[str, Any]) -> Validated:
         """Read the apartment's meters with the token: the one call that proves both values."""
@@ -82,7 +82,7 @@ class KortoProvider(Provider):
             raise FormError(CONF_TOKEN, "invalid_auth")
         if not _APARTMENT_ID_RE.fullmatch(apartment_id):
             raise FormError(CONF_APARTMENT_ID, "unknown_apartment")
-        expires = token_expiry(token)
+        expires = jwt_expiry(token)
         if expires is not None and expires <= datetime.now(UTC):
             raise KortoAuthError("the token has expired")
         client = KortoClient(async_get_clientsession(hass), token, base_url=self.base_url)
@@ -96,33 +96,22 @@ class KortoProvider(Provider):
             data={CONF_TOKEN: token, CONF_APARTMENT_ID: apartment_id},
         )
 
-    async def async_setup_entry(self, hass: HomeAssistant, entry: ConfigEntry[Any]) -> KortoRuntime:
-        """Load the reading history, then read meters and balance once before adding sensors."""
+    async def async_create_runtime(
+        self, hass: HomeAssistant, entry: KortoConfigEntry
+    ) -> KortoRuntime:
+        """The client and the runtime; the store is loaded when the runtime starts."""
         token = str(entry.data[CONF_TOKEN])
-        apartment_id = str(entry.data[CONF_APARTMENT_ID])
-        interval = timedelta(
-            hours=entry.options.get(CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL_HOURS)
-        )
         client = KortoClient(async_get_clientsession(hass), token, base_url=self.base_url)
-        history = ReadingHistory(hass, entry.entry_id)
-        await history.async_load()
-        meters = KortoMetersCoordinator(
-            hass, entry, client, history, apartment_id=apartment_id, update_interval=interval
-        )
-        balance = KortoBalanceCoordinator(
-            hass, entry, client, apartment_id=apartment_id, update_interval=interval
-        )
-        await meters.async_config_entry_first_refresh()
-        # The balance is secondary: when it fails the meters still come up, the balance sensors
-        # stay unavailable until a later poll succeeds.
-        await balance.async_refresh()
         return KortoRuntime(
-            apartment_id=apartment_id,
-            apartment_name=entry.title,
-            client=client,
-            meters=meters,
-            balance=balance,
-            token_expires=token_expiry(token),
+            hass,
+            entry,
+            client,
+            key=self.key,
+            apartment_id=str(entry.data[CONF_APARTMENT_ID]),
+            token=token,
+            update_interval=timedelta(
+                hours=entry.options.get(CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL_HOURS)
+            ),
         )
 
     def options_schema(self, options: Mapping[str, Any]) -> vol.Schema:
@@ -132,15 +121,7 @@ class KortoProvider(Provider):
                 vol.Required(
                     CONF_UPDATE_INTERVAL,
                     default=options.get(CONF_UPDATE_INTERVAL, DEFAULT_UPDATE_INTERVAL_HOURS),
-                ): NumberSelector(
-                    NumberSelectorConfig(
-                        min=MIN_UPDATE_INTERVAL_HOURS,
-                        max=MAX_UPDATE_INTERVAL_HOURS,
-                        step=1,
-                        unit_of_measurement="h",
-                        mode=NumberSelectorMode.BOX,
-                    )
-                )
+                ): number_box(MIN_UPDATE_INTERVAL_HOURS, MAX_UPDATE_INTERVAL_HOURS, "h")
             }
         )
 
@@ -160,6 +141,6 @@ def _title(hass: HomeAssistant, apartment_id: str) -> str:
     others = [
         entry
         for entry in hass.config_entries.async_entries(DOMAIN)
-        if entry.data.get(CONF_PROVIDER) == PROVIDER_KEY and entry.unique_id != apartment_id
+        if entry.data.get(CONF_PROVIDER) == KortoProvider.key and entry.unique_id != apartment_id
     ]
     return "Korto apartment" if not others else f"Korto apartment {len(others) + 1}"

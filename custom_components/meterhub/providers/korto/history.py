@@ -1,10 +1,10 @@
-"""Every reading Korto ever showed us, kept on disk, turned into monthly consumption statistics.
+"""What goes into long-term statistics: each reading's consumption, booked at its reading date.
 
-Korto only ever shows a meter's latest reading. The consumption of a period is the difference
-between two readings, so the earlier readings must outlive a restart: they are kept in a
-``Store`` per config entry. Each reading's consumption is booked at its reading date (local
-midnight in Tallinn, where Korto's dates are written), so the energy dashboard shows a month's
-water in the month it was read rather than in the hour Home Assistant happened to poll.
+Korto shows a meter's latest reading only; the readings kept in :mod:`.store` give the consumption
+of each period as the difference between two readings. Each reading's consumption is booked at its
+reading date (local midnight in Tallinn, where Korto's dates are written), so the energy dashboard
+shows a month's water in the month it was read rather than in the hour Home Assistant happened to
+poll.
 
 A reading far below the one before means the meter was replaced: the new meter counted from
 zero, so its reading is the consumption since the swap. A month never goes negative.
@@ -14,25 +14,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
-from typing import Any, Final
+from typing import Final
 from zoneinfo import ZoneInfo
 
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.storage import Store
 
 from ...api.korto import KortoMeter
-from ...const import DOMAIN
+from ...const import LOGGER
+from ...statistics import ImportResult, StatisticSeries, async_import_series, local_midnight
+from .kinds import profile
+from .sensors import meter_names
+from .store import ReadingStore
 
-STORAGE_VERSION: Final = 1
 # A reading below this share of the one before means the meter was replaced.
 REPLACED_BELOW: Final = 0.9
 # Korto is Estonian: its reading dates are Tallinn dates.
 KORTO_TIME_ZONE: Final = ZoneInfo("Europe/Tallinn")
-
-
-def local_midnight(day: date) -> datetime:
-    """The start of ``day`` in Tallinn, where a reading's consumption is booked."""
-    return datetime(day.year, day.month, day.day, tzinfo=KORTO_TIME_ZONE)
 
 
 def consumption_by_date(readings: Mapping[date, float]) -> dict[date, float]:
@@ -63,79 +60,61 @@ def consumption_by_date(readings: Mapping[date, float]) -> dict[date, float]:
     return amounts
 
 
-class ReadingHistory:
-    """The readings of an entry's meters by date, persisted in ``.storage``."""
+def consumption_series(key: str, meter_id: str, name: str, unit: str) -> StatisticSeries:
+    """``meterhub:korto_<meter id>_consumption``: the consumption booked at each reading date."""
+    return StatisticSeries(
+        provider=key, meter=meter_id, quantity="consumption", name=f"Korto {name}", unit=unit
+    )
 
-    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
-        """One store per entry; nothing is read before :meth:`async_load`."""
-        self._store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.korto.{entry_id}"
-        )
-        self._readings: dict[str, dict[date, float]] = {}
 
-    async def async_remove(self) -> None:
-        """Delete the stored readings (the entry is being removed)."""
-        await self._store.async_remove()
+def reading_statistics(
+    readings: Mapping[date, float],
+) -> tuple[dict[datetime, float], dict[datetime, float]]:
+    """A meter's consumption and readings keyed by the local midnight of each reading date."""
+    amounts = {
+        local_midnight(day, KORTO_TIME_ZONE): amount
+        for day, amount in consumption_by_date(readings).items()
+    }
+    states = {local_midnight(day, KORTO_TIME_ZONE): value for day, value in readings.items()}
+    return amounts, states
 
-    async def async_load(self) -> None:
-        """Read what earlier runs kept; a damaged entry is skipped rather than fatal."""
-        stored = await self._store.async_load() or {}
-        meters = stored.get("meters")
-        if not isinstance(meters, dict):
-            return
-        for meter_id, readings in meters.items():
-            if not isinstance(readings, dict):
-                continue
-            kept: dict[date, float] = {}
-            for day, value in readings.items():
-                try:
-                    kept[date.fromisoformat(day)] = float(value)
-                except TypeError, ValueError:
-                    continue
-            self._readings[str(meter_id)] = kept
 
-    async def async_save(self) -> None:
-        """Write the history (a few bytes per reading: it is never trimmed)."""
-        await self._store.async_save(
-            {
-                "meters": {
-                    meter_id: {day.isoformat(): value for day, value in sorted(readings.items())}
-                    for meter_id, readings in self._readings.items()
-                }
-            }
-        )
+class KortoHistory:
+    """Imports the consumption of meters whose readings changed; a failure is retried later."""
 
-    def record(self, meters: Iterable[KortoMeter], *, today: date) -> set[str]:
-        """Add the latest readings; returns the ids of meters whose history changed.
+    def __init__(self, hass: HomeAssistant, key: str, store: ReadingStore) -> None:
+        """Import into ``meterhub:<key>_...`` from the readings ``store`` keeps."""
+        self.hass = hass
+        self.key = key
+        self.store = store
+        # Meters whose statistics must be (re)imported: all kept ones once per start, so a
+        # statistic lost or never written (the recorder was busy) is filled in again.
+        self.pending: set[str] = set()
+        self.last_imports: dict[str, ImportResult] = {}
+        self.import_failures = 0
 
-        A new value for a date already known is Korto correcting it, and replaces it. A meter
-        without a reading or without a date adds nothing: there is nowhere to book it. Nor does
-        a reading dated after ``today`` (a typo in the year): kept, it would stay in the history
-        after Korto fixed the date and skew every later month.
+    async def async_import(self, meters: Iterable[KortoMeter]) -> None:
+        """Import the pending meters' consumption.
+
+        The statistics are a by-product of the poll: when the recorder refuses them the sensors
+        still update, and the meter stays pending.
         """
-        changed: set[str] = set()
-        for meter in meters:
-            if meter.reading is None or meter.reading_date is None or meter.reading_date > today:
+        meters = list(meters)
+        listed = [meter for meter in meters if meter.id in self.pending]
+        names = meter_names(meters) if listed else {}
+        for meter in listed:
+            unit = profile(meter.type, meter.unit).unit
+            if unit is None:
+                # Without a unit the dashboard cannot use the statistic.
+                self.pending.discard(meter.id)
                 continue
-            readings = self._readings.setdefault(meter.id, {})
-            if readings.get(meter.reading_date) != meter.reading:
-                readings[meter.reading_date] = meter.reading
-                changed.add(meter.id)
-        return changed
-
-    def meter_ids(self) -> set[str]:
-        """Every meter with at least one reading kept."""
-        return {meter_id for meter_id, readings in self._readings.items() if readings}
-
-    def readings(self, meter_id: str) -> dict[date, float]:
-        """A copy of one meter's readings by date."""
-        return dict(self._readings.get(meter_id, {}))
-
-    def statistics(self, meter_id: str) -> tuple[dict[datetime, float], dict[datetime, float]]:
-        """The meter's consumption and readings keyed by the local midnight of each reading date."""
-        readings = self._readings.get(meter_id, {})
-        amounts = {
-            local_midnight(day): amount for day, amount in consumption_by_date(readings).items()
-        }
-        states = {local_midnight(day): value for day, value in readings.items()}
-        return amounts, states
+            amounts, states = reading_statistics(self.store.readings(meter.id))
+            series = consumption_series(self.key, meter.id, names[meter.id], unit)
+            try:
+                result = await async_import_series(self.hass, series, amounts, states=states)
+            except Exception:  # any recorder failure: keep polling, retry later
+                self.import_failures += 1
+                LOGGER.warning("Importing Korto meter statistics failed; retrying next update")
+                continue
+            self.last_imports[meter.id] = result
+            self.pending.discard(meter.id)

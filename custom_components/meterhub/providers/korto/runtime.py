@@ -1,127 +1,31 @@
-"""A loaded Korto entry: two coordinators (meters, balance), the reading history and the sensors."""
+"""A loaded Korto entry: the reading store, the statistics, two coordinators and the sensors."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.util import dt as dt_util
 
-from ...api.korto import KortoBalance, KortoClient, KortoMeter, KortoMeters
-from ...const import LOGGER
-from ...coordinator import MeterHubCoordinator
+from ...api.errors import jwt_expiry
+from ...api.korto import KortoClient, KortoMeters
 from ...sensor import MeterHubSensor
-from ...statistics import ImportResult, StatisticSeries, async_import_series
-from ..base import ProviderRuntime
-from .history import KORTO_TIME_ZONE, ReadingHistory
+from ..base import ProviderConfigEntry, ProviderRuntime
+from .coordinator import KortoBalanceCoordinator, KortoMetersCoordinator
+from .history import KortoHistory
 from .kinds import MeterProfile, profile
 from .sensors import (
     BALANCE_DESCRIPTIONS,
     apartment_device_info,
     meter_descriptions,
-    meter_device_id,
     meter_device_info,
     meter_names,
     token_expiry_description,
 )
+from .store import ReadingStore
 
-PROVIDER_KEY = "korto"
-
-
-def consumption_series(meter_id: str, name: str, unit: str) -> StatisticSeries:
-    """``meterhub:korto_<meter id>_consumption``: the consumption booked at each reading date."""
-    return StatisticSeries(
-        provider=PROVIDER_KEY,
-        meter=meter_id,
-        quantity="consumption",
-        name=f"Korto {name}",
-        unit=unit,
-    )
-
-
-class KortoMetersCoordinator(MeterHubCoordinator[KortoMeters]):
-    """Polls the meters; each new reading goes into the history and the statistics."""
-
-    def __init__(
-        self,
-        hass: HomeAssistant,
-        entry: ConfigEntry[Any],
-        client: KortoClient,
-        history: ReadingHistory,
-        *,
-        apartment_id: str,
-        update_interval: timedelta,
-    ) -> None:
-        """Poll ``apartment_id`` every ``update_interval``; statistics for every kept meter first."""
-        super().__init__(hass, entry, name="Korto meters", update_interval=update_interval)
-        self.client = client
-        self.history = history
-        self.apartment_id = apartment_id
-        # Meters whose statistics must be (re)imported: all of them once per start, so a
-        # statistic lost or never written (the recorder was busy) is filled in again.
-        self._pending: set[str] = history.meter_ids()
-        self.last_imports: dict[str, ImportResult] = {}
-        self.import_failures = 0
-
-    async def _async_fetch(self) -> KortoMeters:
-        data = await self.client.async_meters(self.apartment_id)
-        # A day of slack: a reading entered this morning in Tallinn is "today" there already.
-        today = dt_util.now(KORTO_TIME_ZONE).date() + timedelta(days=1)
-        changed = self.history.record(data.meters, today=today)
-        if changed:
-            await self.history.async_save()
-        self._pending |= changed
-        await self._async_import(data.meters)
-        return data
-
-    async def _async_import(self, meters: Iterable[KortoMeter]) -> None:
-        """Import the pending meters' consumption; a failure is retried on the next poll.
-
-        The statistics are a by-product of the poll: when the recorder refuses them the sensors
-        still update, and the meter stays pending.
-        """
-        listed = [meter for meter in meters if meter.id in self._pending]
-        names = meter_names([*meters]) if listed else {}
-        for meter in listed:
-            unit = profile(meter.type, meter.unit).unit
-            if unit is None:
-                # Without a unit the dashboard cannot use the statistic.
-                self._pending.discard(meter.id)
-                continue
-            amounts, states = self.history.statistics(meter.id)
-            series = consumption_series(meter.id, names[meter.id], unit)
-            try:
-                result = await async_import_series(self.hass, series, amounts, states=states)
-            except Exception:  # any recorder failure: keep polling, retry later
-                self.import_failures += 1
-                LOGGER.warning("Importing Korto meter statistics failed; retrying next update")
-                continue
-            self.last_imports[meter.id] = result
-            self._pending.discard(meter.id)
-
-
-class KortoBalanceCoordinator(MeterHubCoordinator[KortoBalance]):
-    """Polls the apartment's balance and last payment."""
-
-    def __init__(
-        self,
-        hass: HomeAssistant,
-        entry: ConfigEntry[Any],
-        client: KortoClient,
-        *,
-        apartment_id: str,
-        update_interval: timedelta,
-    ) -> None:
-        """Poll the balance of ``apartment_id`` every ``update_interval``."""
-        super().__init__(hass, entry, name="Korto balance", update_interval=update_interval)
-        self.client = client
-        self.apartment_id = apartment_id
-
-    async def _async_fetch(self) -> KortoBalance:
-        return await self.client.async_balance(self.apartment_id)
+type KortoConfigEntry = ProviderConfigEntry[KortoRuntime]
 
 
 class KortoRuntime(ProviderRuntime):
@@ -129,31 +33,53 @@ class KortoRuntime(ProviderRuntime):
 
     def __init__(
         self,
-        *,
-        apartment_id: str,
-        apartment_name: str,
+        hass: HomeAssistant,
+        entry: KortoConfigEntry,
         client: KortoClient,
-        meters: KortoMetersCoordinator,
-        balance: KortoBalanceCoordinator,
-        token_expires: datetime | None,
+        *,
+        key: str,
+        apartment_id: str,
+        token: str,
+        update_interval: timedelta,
     ) -> None:
-        """Keep the pieces; sensors are made when the platform asks."""
-        super().__init__([meters, balance])
+        """Build the store, the importer and the coordinators; nothing is read yet."""
+        self.key = key
         self.apartment_id = apartment_id
-        self.apartment_name = apartment_name
+        self.apartment_name = entry.title
         self.client = client
-        self.meters = meters
-        self.balance = balance
-        self.token_expires = token_expires
+        self.store = ReadingStore(hass, key, entry.entry_id)
+        self.history = KortoHistory(hass, key, self.store)
+        self.meters = KortoMetersCoordinator(
+            hass,
+            entry,
+            client,
+            self.store,
+            self.history,
+            apartment_id=apartment_id,
+            update_interval=update_interval,
+        )
+        self.balance = KortoBalanceCoordinator(
+            hass, entry, client, apartment_id=apartment_id, update_interval=update_interval
+        )
+        super().__init__([self.meters, self.balance])
+        self.token_expires = jwt_expiry(token)
         self._known: set[str] = set()
         self._unsubscribe: Callable[[], None] | None = None
 
+    async def async_start(self) -> None:
+        """Load the kept readings, then read meters and balance once before adding sensors."""
+        await self.store.async_load()
+        self.history.pending |= self.store.meter_ids()
+        await self.meters.async_config_entry_first_refresh()
+        # The balance is secondary: when it fails the meters still come up, the balance sensors
+        # stay unavailable until a later poll succeeds.
+        await self.balance.async_refresh()
+
     def sensors(self) -> Iterable[MeterHubSensor[Any]]:
         """The apartment's sensors and those of every meter Korto lists now."""
-        apartment = apartment_device_info(self.apartment_id, self.apartment_name)
-        prefix = f"korto_{self.apartment_id}"
+        apartment = apartment_device_info(self.key, self.apartment_id, self.apartment_name)
         entities: list[MeterHubSensor[Any]] = [
-            MeterHubSensor(self.balance, apartment, prefix, description)
+            MeterHubSensor(self.balance, apartment, description)
             for description in (
                 *BALANCE_DESCRIPTIONS,
                 token_expiry_description(self.token_expires),
@@ -174,10 +100,11 @@ class KortoRuntime(ProviderRuntime):
                 continue
             self._known.add(meter.id)
             meter_profile: MeterProfile = profile(meter.type, meter.unit)
-            device = meter_device_info(self.apartment_id, meter, names[meter.id], meter_profile)
-            prefix = meter_device_id(self.apartment_id, meter.id)
+            device = meter_device_info(
+                self.key, self.apartment_id, meter, names[meter.id], meter_profile
+            )
             entities.extend(
-                MeterHubSensor(self.meters, device, prefix, description)
+                MeterHubSensor(self.meters, device, description)
                 for description in meter_descriptions(meter, meter_profile)
             )
         return entities
@@ -194,7 +121,7 @@ class KortoRuntime(ProviderRuntime):
         meters: list[dict[str, Any]] = []
         for meter in data.meters if data else ():
             meter_profile = profile(meter.type, meter.unit)
-            result = self.meters.last_imports.get(meter.id)
+            result = self.history.last_imports.get(meter.id)
             meters.append(
                 {
                     "meter_id": meter.id,
@@ -205,7 +132,7 @@ class KortoRuntime(ProviderRuntime):
                     "has_reading": meter.reading is not None,
                     "reading_date": meter.reading_date,
                     "reading_origin": meter.reading_origin,
-                    "readings_kept": len(self.meters.history.readings(meter.id)),
+                    "readings_kept": len(self.store.readings(meter.id)),
                     "last_import_rows_written": result.rows_written if result else None,
                 }
             )
@@ -215,7 +142,7 @@ class KortoRuntime(ProviderRuntime):
             "readings_allowed": data.readings_allowed if data else None,
             "readings_start": data.readings_start if data else None,
             "readings_end": data.readings_end if data else None,
-            "statistics_import_failures": self.meters.import_failures,
+            "statistics_import_failures": self.history.import_failures,
             "meters": meters,
         }
 

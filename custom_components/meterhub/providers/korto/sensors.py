@@ -18,6 +18,7 @@ from homeassistant.helpers.device_registry import DeviceInfo
 from ...api.korto import KortoBalance, KortoMeter, KortoMeters
 from ...entity import meter_device
 from ...sensor import MeterHubSensorEntityDescription
+from ..base import device_id
 from .kinds import MeterProfile
 
 CURRENCY_EUR = "EUR"
@@ -30,16 +31,6 @@ type BalanceDescription = MeterHubSensorEntityDescription[KortoBalance]
 def find_meter(data: KortoMeters, meter_id: str) -> KortoMeter | None:
     """The meter with ``meter_id`` in the latest answer, if Korto still lists it."""
     return next((meter for meter in data.meters if meter.id == meter_id), None)
-
-
-def apartment_device_id(apartment_id: str) -> str:
-    """The device identifier of the apartment (balance, payments)."""
-    return f"korto_{apartment_id}"
-
-
-def meter_device_id(apartment_id: str, meter_id: str) -> str:
-    """The device identifier of one meter, scoped to its apartment."""
-    return f"korto_{apartment_id}_{meter_id}"
 
 
 def meter_names(meters: Sequence[KortoMeter]) -> dict[str, str]:
@@ -66,21 +57,21 @@ def meter_names(meters: Sequence[KortoMeter]) -> dict[str, str]:
 
 
 def meter_device_info(
-    apartment_id: str, meter: KortoMeter, name: str, profile: MeterProfile
+    key: str, apartment_id: str, meter: KortoMeter, name: str, profile: MeterProfile
 ) -> DeviceInfo:
-    """The device of one meter."""
+    """The device of one meter, scoped to its apartment."""
     return meter_device(
-        meter_device_id(apartment_id, meter.id),
+        device_id(key, apartment_id, meter.id),
         name=name,
         manufacturer=MANUFACTURER,
         model=profile.model,
     )
 
 
-def apartment_device_info(apartment_id: str, name: str) -> DeviceInfo:
+def apartment_device_info(key: str, apartment_id: str, name: str) -> DeviceInfo:
     """The apartment itself: balance and payments live here."""
     return meter_device(
-        apartment_device_id(apartment_id), name=name, manufacturer=MANUFACTURER, model="Apartment"
+        device_id(key, apartment_id), name=name, manufacturer=MANUFACTURER, model="Apartment"
     )
 
 

@@ -8,7 +8,6 @@ from typing import Any, ClassVar, Final
 
 import probatio as vol
 
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
@@ -16,8 +15,8 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from ...api.octopus import DEFAULT_BASE_URL, OctopusClient
 from ..base import FormError, Provider, Validated
 from .history import DEFAULT_BACKFILL_DAYS
-from .meters import PROVIDER_KEY, GasSettings
-from .runtime import OctopusRuntime
+from .meters import GasSettings
+from .runtime import OctopusConfigEntry, OctopusRuntime
 from .services import async_register_services
 
 #: Where the client connects; tests point it at a local stand-in.
@@ -44,10 +43,10 @@ def gas_settings(options: Mapping[str, Any]) -> GasSettings:
     )
 
 
-class OctopusProvider(Provider):
+class OctopusProvider(Provider[OctopusRuntime]):
     """An Octopus account: API key and account number."""
 
-    key: ClassVar[str] = PROVIDER_KEY
+    key: ClassVar[str] = "octopus"
     secret_fields = (CONF_API_KEY,)
 
     async def async_schema(self, hass: HomeAssistant, defaults: Mapping[str, Any]) -> vol.Schema:
@@ -73,37 +72,26 @@ class OctopusProvider(Provider):
             data={CONF_API_KEY: api_key, CONF_ACCOUNT_NUMBER: account_number},
         )
 
-    async def async_setup_entry(
-        self, hass: HomeAssistant, entry: ConfigEntry[Any]
+    async def async_create_runtime(
+        self, hass: HomeAssistant, entry: OctopusConfigEntry
     ) -> OctopusRuntime:
-        """Read the account (must work), then prices and balance; backfill in the background."""
+        """The client and the runtime; it reads the account when it starts."""
         client = OctopusClient(
             async_get_clientsession(hass), entry.data[CONF_API_KEY], base_url=API_BASE_URL
         )
-        runtime = OctopusRuntime(
+        return OctopusRuntime(
             hass,
             entry,
             client,
+            key=self.key,
             gas=gas_settings(entry.options),
             backfill_days=int(entry.options.get(CONF_BACKFILL_DAYS, DEFAULT_BACKFILL_DAYS)),
         )
-        try:
-            await runtime.account.async_config_entry_first_refresh()
-        except Exception:
-            await runtime.async_shutdown()
-            raise
-        # Prices and balance are nice to have: if they fail now their sensors wait for the next poll.
-        await runtime.rates.async_refresh()
-        await runtime.balance.async_refresh()
-        entry.async_create_background_task(
-            hass, runtime.history.async_refresh(), "meterhub octopus history"
-        )
-        return runtime
 
     @callback
     def async_setup(self, hass: HomeAssistant) -> None:
         """Register ``meterhub.refresh_history`` when the integration loads."""
-        async_register_services(hass)
+        async_register_services(hass, self.key)
 
     def options_schema(self, options: Mapping[str, Any]) -> vol.Schema | None:
         """Backfill depth and how gas is reported."""

@@ -12,21 +12,16 @@ hour the day starts, is always recomputed together with that hour's consumption.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Final
 
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
-from homeassistant.util import dt as dt_util
 
-from ...api.errors import ApiAuthError, ApiRateLimitError, MeterHubApiError
 from ...api.octopus import Interval, OctopusClient, OctopusNotFoundError
-from ...coordinator import MeterHubCoordinator
-from ...statistics import async_import_series, async_last_hour, fetch_start
+from ...statistics import async_import_series, async_last_hour, fetch_start, local_midnight
 from .meters import GasSettings, MeterKind, OctopusMeter
-from .tariffs import async_price_book, hourly_amounts, local_day, local_midnight
+from .tariffs import LONDON, async_price_book, hourly_amounts, local_day
 
 #: How much a chunk asks for: just under the consumption endpoint's 25,000-row page.
 CHUNK: Final = timedelta(days=500)
@@ -87,13 +82,13 @@ class HistoryImporter:
         """Backfill on first run, else re-read the last few days; return the sensors' values."""
         last = await async_last_hour(self.hass, meter.quantity_series(self.gas))
         today = local_day(now)
-        backfill_from = local_midnight(today - timedelta(days=self.backfill_days))
+        backfill_from = local_midnight(today - timedelta(days=self.backfill_days), LONDON)
         start = local_midnight(
-            local_day(fetch_start(last, backfill_from=backfill_from, reread=REREAD))
+            local_day(fetch_start(last, backfill_from=backfill_from, reread=REREAD)), LONDON
         )
         result = await self.async_import_range(meter, start, now)
         yesterday = today - timedelta(days=1)
-        day_start, day_end = local_midnight(yesterday), local_midnight(today)
+        day_start, day_end = local_midnight(yesterday, LONDON), local_midnight(today, LONDON)
         summary = previous or MeterSummary()
         if start <= day_start:
             halves = [s for s in result.half_hour_starts if day_start <= s < day_end]
@@ -128,10 +123,10 @@ class HistoryImporter:
         async with self._lock(meter):
             chunk_start = start
             while chunk_start < end:
-                chunk_end = min(end, local_midnight(local_day(chunk_start + CHUNK)))
+                chunk_end = min(end, local_midnight(local_day(chunk_start + CHUNK), LONDON))
                 intervals = await self._async_consumption(meter, chunk_start, chunk_end)
                 if intervals:
-                    first_day = local_midnight(local_day(intervals[0].start))
+                    first_day = local_midnight(local_day(intervals[0].start), LONDON)
                     book = await async_price_book(
                         self.client,
                         meter.point,
@@ -173,38 +168,3 @@ class HistoryImporter:
             )
         except OctopusNotFoundError:
             return []
-
-
-class OctopusHistoryCoordinator(MeterHubCoordinator[dict[str, MeterSummary]]):
-    """Imports every current meter's history a few times a day."""
-
-    def __init__(
-        self,
-        hass: HomeAssistant,
-        entry: ConfigEntry[object],
-        importer: HistoryImporter,
-        meters: Callable[[], Mapping[str, OctopusMeter]],
-    ) -> None:
-        """Poll every few hours; ``meters`` gives the meters current on the account."""
-        super().__init__(hass, entry, name="Octopus history", update_interval=HISTORY_INTERVAL)
-        self.importer = importer
-        self._meters = meters
-
-    async def _async_fetch(self) -> dict[str, MeterSummary]:
-        """One meter at a time; a rejected key or a rate limit stops the round at once."""
-        now = dt_util.utcnow()
-        previous = self.data or {}
-        data: dict[str, MeterSummary] = {}
-        failure: MeterHubApiError | None = None
-        for key, meter in self._meters().items():
-            try:
-                data[key] = await self.importer.async_update(meter, now, previous.get(key))
-            except ApiAuthError, ApiRateLimitError:
-                raise
-            except MeterHubApiError as err:
-                failure = failure or err
-                if key in previous:
-                    data[key] = previous[key]
-        if failure is not None:
-            raise failure
-        return data

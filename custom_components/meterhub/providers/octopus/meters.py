@@ -9,8 +9,8 @@ from typing import Final
 
 from ...api.octopus import Account, FuelType, MeterPoint
 from ...statistics import ENERGY_KWH, VOLUME_M3, StatisticSeries, slug
+from ..base import device_id
 
-PROVIDER_KEY: Final = "octopus"
 CURRENCY: Final = "GBP"
 #: m³ of gas -> kWh: volume correction 1.02264 times the calorific value (MJ/m³) / 3.6 MJ per kWh.
 VOLUME_CORRECTION: Final = 1.02264
@@ -44,6 +44,7 @@ class GasSettings:
 class OctopusMeter:
     """One meter on one point: a device, two statistics and a few sensors."""
 
+    provider: str  # the provider key: first part of the device and statistic ids
     point: MeterPoint
     serial_number: str
 
@@ -55,7 +56,7 @@ class OctopusMeter:
     @property
     def device_id(self) -> str:
         """The device registry identifier."""
-        return f"{PROVIDER_KEY}_{self.key}"
+        return device_id(self.provider, self.key)
 
     @property
     def kind(self) -> MeterKind:
@@ -84,7 +85,7 @@ class OctopusMeter:
         else:
             quantity, name, unit = "consumption", "consumption", ENERGY_KWH
         return StatisticSeries(
-            provider=PROVIDER_KEY,
+            provider=self.provider,
             meter=self.key,
             quantity=quantity,
             name=f"{self.device_name} {name}",
@@ -95,7 +96,7 @@ class OctopusMeter:
         """Cost in pounds, or export earnings."""
         quantity = "earnings" if self.kind is MeterKind.EXPORT else "cost"
         return StatisticSeries(
-            provider=PROVIDER_KEY,
+            provider=self.provider,
             meter=self.key,
             quantity=quantity,
             name=f"{self.device_name} {quantity}",
@@ -110,7 +111,7 @@ class OctopusMeter:
         return (kwh if gas.convert_to_kwh and not gas.reports_kwh else 1.0), kwh
 
 
-def current_meters(account: Account, now: datetime) -> dict[str, OctopusMeter]:
+def current_meters(account: Account, now: datetime, *, provider: str) -> dict[str, OctopusMeter]:
     """Every meter on a point with a current agreement at a property not moved out of."""
     meters: dict[str, OctopusMeter] = {}
     for prop in account.properties:
@@ -120,6 +121,8 @@ def current_meters(account: Account, now: datetime) -> dict[str, OctopusMeter]:
             if not point.is_current(now):
                 continue
             for meter in point.meters:
-                found = OctopusMeter(point=point, serial_number=meter.serial_number)
+                found = OctopusMeter(
+                    provider=provider, point=point, serial_number=meter.serial_number
+                )
                 meters[found.key] = found
     return meters

@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from typing import Any
 
 from homeassistant.components.sensor import SensorEntity
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceInfo
@@ -22,18 +21,21 @@ from ...const import DOMAIN
 from ...entity import meter_device
 from ...sensor import MeterHubSensor
 from ...statistics import slug
-from ..base import ProviderRuntime
-from .coordinators import (
+from ..base import ProviderConfigEntry, ProviderRuntime, device_id
+from .coordinator import (
     OctopusAccountCoordinator,
     OctopusBalanceCoordinator,
+    OctopusHistoryCoordinator,
     OctopusRatesCoordinator,
     price_points,
 )
-from .history import HistoryImporter, OctopusHistoryCoordinator
-from .meters import PROVIDER_KEY, GasSettings, OctopusMeter, current_meters
+from .history import HistoryImporter
+from .meters import GasSettings, OctopusMeter, current_meters
 from .sensors import BALANCE, history_descriptions, price_descriptions
 
 MANUFACTURER = "Octopus Energy"
+
+type OctopusConfigEntry = ProviderConfigEntry[OctopusRuntime]
 
 
 class OctopusRuntime(ProviderRuntime):
@@ -42,15 +44,17 @@ class OctopusRuntime(ProviderRuntime):
     def __init__(
         self,
         hass: HomeAssistant,
-        entry: ConfigEntry[Any],
+        entry: OctopusConfigEntry,
         client: OctopusClient,
         *,
+        key: str,
         gas: GasSettings,
         backfill_days: int,
     ) -> None:
         """Build the coordinators; nothing is fetched yet."""
         self.hass = hass
         self.entry = entry
+        self.key = key
         self.client = client
         self.gas = gas
         self.meters: dict[str, OctopusMeter] = {}
@@ -60,7 +64,7 @@ class OctopusRuntime(ProviderRuntime):
         self.importer = HistoryImporter(hass, client, gas=gas, backfill_days=backfill_days)
         self.history = OctopusHistoryCoordinator(hass, entry, self.importer, lambda: self.meters)
         super().__init__([self.account, self.balance, self.rates, self.history])
-        self._account_device_id = f"{PROVIDER_KEY}_{slug(entry.data['account_number'])}"
+        self._account_device_id = device_id(key, slug(entry.data["account_number"]))
         self._unsub_account = self.account.async_add_listener(self._async_account_updated)
 
     @property
@@ -72,9 +76,7 @@ class OctopusRuntime(ProviderRuntime):
 
     def sensors(self) -> Iterable[SensorEntity]:
         """The balance and every current meter's sensors."""
-        entities: list[SensorEntity] = [
-            MeterHubSensor(self.balance, self.account_device, self._account_device_id, BALANCE)
-        ]
+        entities: list[SensorEntity] = [MeterHubSensor(self.balance, self.account_device, BALANCE)]
         for meter in self.meters.values():
             entities.extend(self._meter_sensors(meter))
         return entities
@@ -90,11 +92,11 @@ class OctopusRuntime(ProviderRuntime):
             serial_number=meter.serial_number,
         )
         entities: list[SensorEntity] = [
-            MeterHubSensor(self.rates, device, meter.device_id, description)
+            MeterHubSensor(self.rates, device, description)
             for description in price_descriptions(meter)
         ]
         entities.extend(
-            MeterHubSensor(self.history, device, meter.device_id, description)
+            MeterHubSensor(self.history, device, description)
             for description in history_descriptions(meter, self.gas)
         )
         return entities
@@ -105,7 +107,7 @@ class OctopusRuntime(ProviderRuntime):
         account: Account | None = self.account.data
         if account is None:  # before the first successful read
             return
-        found = current_meters(account, dt_util.utcnow())
+        found = current_meters(account, dt_util.utcnow(), provider=self.key)
         added = [meter for key, meter in found.items() if key not in self.meters]
         gone = set(self.meters) - set(found)
         self.meters = found
@@ -139,6 +141,16 @@ class OctopusRuntime(ProviderRuntime):
             if (DOMAIN, meter.device_id) in identifiers:
                 return meter
         return None
+
+    async def async_start(self) -> None:
+        """Read the account (must work), then prices and balance; backfill in the background."""
+        await self.account.async_config_entry_first_refresh()
+        # Prices and balance are nice to have: if they fail now their sensors wait for the next poll.
+        await self.rates.async_refresh()
+        await self.balance.async_refresh()
+        self.entry.async_create_background_task(
+            self.hass, self.history.async_refresh(), "meterhub octopus history"
+        )
 
     def diagnostics(self) -> dict[str, Any]:
         """Counts only: meters by kind, requests made, tariffs Octopus could not find."""

@@ -25,9 +25,10 @@ from homeassistant.util import dt as dt_util
 
 from ...api.errors import MeterHubApiError
 from ...const import CONF_PROVIDER, DOMAIN
-from .meters import PROVIDER_KEY, OctopusMeter
+from ...statistics import local_midnight
+from .meters import OctopusMeter
 from .runtime import OctopusRuntime
-from .tariffs import local_day, local_midnight
+from .tariffs import LONDON, local_day
 
 SERVICE_REFRESH_HISTORY: Final = "refresh_history"
 ATTR_DEVICE_ID: Final = "device_id"
@@ -45,29 +46,36 @@ SCHEMA: Final = vol.Schema(
 
 
 @callback
-def async_register_services(hass: HomeAssistant) -> None:
+def async_register_services(hass: HomeAssistant, key: str) -> None:
     """Register the action once, when the integration loads.
 
-    The handler looks the device's entry up at call time, so the one registration serves every
-    entry, and with none loaded it says so instead of the action being missing.
+    The handler looks the device's entry (of provider ``key``) up at call time, so the one
+    registration serves every entry, and with none loaded it says so instead of the action being
+    missing.
     """
+
+    async def refresh_history(call: ServiceCall) -> ServiceResponse:
+        return await _async_refresh_history(call, key)
+
     hass.services.async_register(
         DOMAIN,
         SERVICE_REFRESH_HISTORY,
-        _async_refresh_history,
+        refresh_history,
         schema=SCHEMA,
         supports_response=SupportsResponse.OPTIONAL,
     )
 
 
-def _find_meter(hass: HomeAssistant, device_id: str) -> tuple[OctopusRuntime, OctopusMeter]:
+def _find_meter(
+    hass: HomeAssistant, key: str, device_id: str
+) -> tuple[OctopusRuntime, OctopusMeter]:
     """The loaded entry and meter a device belongs to."""
     device = dr.async_get(hass).async_get(device_id)
     if device is None:
         raise ServiceValidationError(translation_domain=DOMAIN, translation_key="unknown_meter")
     for entry_id in device.config_entries:
         entry = hass.config_entries.async_get_entry(entry_id)
-        if entry is None or entry.domain != DOMAIN or entry.data.get(CONF_PROVIDER) != PROVIDER_KEY:
+        if entry is None or entry.domain != DOMAIN or entry.data.get(CONF_PROVIDER) != key:
             continue
         if entry.state is not ConfigEntryState.LOADED:
             raise ServiceValidationError(
@@ -81,9 +89,9 @@ def _find_meter(hass: HomeAssistant, device_id: str) -> tuple[OctopusRuntime, Oc
     raise ServiceValidationError(translation_domain=DOMAIN, translation_key="unknown_meter")
 
 
-async def _async_refresh_history(call: ServiceCall) -> ServiceResponse:
+async def _async_refresh_history(call: ServiceCall, key: str) -> ServiceResponse:
     """Re-import [start, end] (UK days, end included) for the chosen meter."""
-    runtime, meter = _find_meter(call.hass, call.data[ATTR_DEVICE_ID])
+    runtime, meter = _find_meter(call.hass, key, call.data[ATTR_DEVICE_ID])
     now = dt_util.utcnow()
     start: date = call.data[ATTR_START]
     end: date = call.data.get(ATTR_END) or local_day(now)
@@ -91,7 +99,9 @@ async def _async_refresh_history(call: ServiceCall) -> ServiceResponse:
         raise ServiceValidationError(translation_domain=DOMAIN, translation_key="invalid_range")
     try:
         result = await runtime.importer.async_import_range(
-            meter, local_midnight(start), min(now, local_midnight(end + timedelta(days=1)))
+            meter,
+            local_midnight(start, LONDON),
+            min(now, local_midnight(end + timedelta(days=1), LONDON)),
         )
     except MeterHubApiError as err:
         raise HomeAssistantError(

@@ -24,7 +24,7 @@ from ...api.octopus import (
     Rate,
 )
 from ...const import LOGGER
-from ...statistics import hour_start
+from ...statistics import hour_start, local_midnight
 
 LONDON: Final = ZoneInfo("Europe/London")
 _MIN: Final = datetime.min.replace(tzinfo=UTC)
@@ -33,11 +33,6 @@ _MAX: Final = datetime.max.replace(tzinfo=UTC)
 #: the most common one (unverified for every region).
 E7_NIGHT_START: Final = time(0, 30)
 E7_NIGHT_END: Final = time(7, 30)
-
-
-def local_midnight(day: date) -> datetime:
-    """The UTC moment a UK calendar day starts (23:00 UTC the day before in summer)."""
-    return datetime.combine(day, time(0), LONDON).astimezone(UTC)
 
 
 def local_day(moment: datetime) -> date:
@@ -276,7 +271,7 @@ def hourly_amounts(
         cost.pop(hour, None)
     if standing_charges and book is not None:
         for day in days:
-            start = local_midnight(day)
+            start = local_midnight(day, LONDON)
             charge = book.standing_charge(start)
             if charge is None or start in unpriced:
                 continue

@@ -1,4 +1,4 @@
-"""Gas, water and heat readings booked in the hour the meter took them.
+"""What goes into long-term statistics: gas and water readings, booked in the hour the meter took them.
 
 An M-Bus meter reports its register with its own timestamp, hourly (DSMR 4) or every five minutes
 (DSMR 5). A sensor books the change in the hour the telegram arrives, which can be the next hour; this
@@ -14,15 +14,13 @@ recovered from the stored rows instead of being restarted from zero.
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Final
 
-from homeassistant.components.recorder.statistics import get_last_statistics
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.recorder import get_instance
 
 from ...const import LOGGER
-from ...statistics import StatisticSeries, async_import_series, hour_start
+from ...statistics import StatisticSeries, async_import_series, async_last_rows, hour_start
 
 _JUST_BEFORE: Final = timedelta(microseconds=1)
 
@@ -83,19 +81,12 @@ class MbusStatistics:
 
     async def _async_load(self) -> None:
         """Where counting resumes: the newest stored hour and the reading before it."""
-        rows = (
-            await get_instance(self.hass).async_add_executor_job(
-                get_last_statistics, self.hass, 2, self.series.statistic_id, False, {"sum", "state"}
-            )
-        ).get(self.series.statistic_id, [])
-        if not rows or rows[0].get("state") is None:
+        rows = await async_last_rows(self.hass, self.series.statistic_id, 2)
+        if not rows or (state := rows[0].state) is None:
             return
         newest = rows[0]
-        amount = (newest.get("sum") or 0.0) - (
-            (rows[1].get("sum") or 0.0) if len(rows) > 1 else 0.0
-        )
-        self._hour = datetime.fromtimestamp(newest["start"], UTC)
-        state = float(newest["state"] or 0.0)
+        amount = newest.sum - (rows[1].sum if len(rows) > 1 else 0.0)
+        self._hour = newest.start
         self._base = state - amount
         # The stored reading closes the newest hour; a later reading in that hour adds to it.
         self._last = (self._hour, state)

@@ -111,6 +111,8 @@ class FakeOctopus:
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
     tokens: dict[str, float] = field(default_factory=dict)
     tokens_issued: int = 0
+    #: Set by :func:`start_standin`: the REST base the provider is pointed at.
+    base_url: str = ""
 
     # -- building data ---------------------------------------------------------------------
 
@@ -322,3 +324,12 @@ def gas_point(
 ) -> dict[str, Any]:
     point = electricity_point(mprn, serials, agreements)
     return {"mprn": mprn, "meters": point["meters"], "agreements": point["agreements"]}
+
+
+async def start_standin(fake: FakeOctopus) -> web.AppRunner:
+    """Serve ``fake`` on a free port of 127.0.0.1; its REST base is ``fake.base_url``."""
+    runner = web.AppRunner(fake.app(), shutdown_timeout=0.1, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    fake.base_url = f"http://127.0.0.1:{runner.addresses[0][1]}/v1/"
+    return runner

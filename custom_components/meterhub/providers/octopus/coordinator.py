@@ -1,27 +1,33 @@
-"""The account, balance and current-price coordinators.
+"""The account, balance, current-price and history coordinators.
 
 Each polls what it needs as rarely as the data changes: the account (meters appearing or vanishing)
 twice a day, the balance four times a day, prices once a day. Current-price sensors must still flip
 at every rate change (every half hour on Agile), so the price coordinator sets a timer for the next
 change and rewrites its sensors then without a request; when the known rates run out (tomorrow's
-Agile prices appear in the afternoon) the timer fetches again.
+Agile prices appear in the afternoon) the timer fetches again. The history coordinator runs the
+importer (:mod:`.history`) for every current meter a few times a day.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_call_later, async_track_point_in_utc_time
 from homeassistant.util import dt as dt_util
 
+from ...api.errors import ApiAuthError, ApiRateLimitError, MeterHubApiError
 from ...api.octopus import Account, MeterPoint, OctopusClient
 from ...coordinator import MeterHubCoordinator
+from ...statistics import local_midnight
+from .history import HISTORY_INTERVAL, HistoryImporter, MeterSummary
 from .meters import OctopusMeter
-from .tariffs import PriceBook, async_price_book, local_day, local_midnight
+from .tariffs import LONDON, PriceBook, async_price_book, local_day
+
+if TYPE_CHECKING:
+    from .runtime import OctopusConfigEntry
 
 ACCOUNT_INTERVAL: Final = timedelta(hours=12)
 BALANCE_INTERVAL: Final = timedelta(hours=6)
@@ -36,7 +42,7 @@ class OctopusAccountCoordinator(MeterHubCoordinator[Account]):
     """Reads the account: properties, meter points, meters, agreements."""
 
     def __init__(
-        self, hass: HomeAssistant, entry: ConfigEntry[object], client: OctopusClient
+        self, hass: HomeAssistant, entry: OctopusConfigEntry, client: OctopusClient
     ) -> None:
         """Poll twice a day; meters rarely change."""
         super().__init__(hass, entry, name="Octopus account", update_interval=ACCOUNT_INTERVAL)
@@ -51,7 +57,7 @@ class OctopusBalanceCoordinator(MeterHubCoordinator[float]):
     """Reads the account balance over GraphQL (pounds, positive when in credit)."""
 
     def __init__(
-        self, hass: HomeAssistant, entry: ConfigEntry[object], client: OctopusClient
+        self, hass: HomeAssistant, entry: OctopusConfigEntry, client: OctopusClient
     ) -> None:
         """Poll a few times a day."""
         super().__init__(hass, entry, name="Octopus balance", update_interval=BALANCE_INTERVAL)
@@ -68,7 +74,7 @@ class OctopusRatesCoordinator(MeterHubCoordinator[dict[str, PriceBook]]):
     def __init__(
         self,
         hass: HomeAssistant,
-        entry: ConfigEntry[object],
+        entry: OctopusConfigEntry,
         client: OctopusClient,
         points: Callable[[], Mapping[str, MeterPoint]],
     ) -> None:
@@ -80,7 +86,7 @@ class OctopusRatesCoordinator(MeterHubCoordinator[dict[str, PriceBook]]):
         self.async_add_listener(self._schedule_boundary)
 
     async def _async_fetch(self) -> dict[str, PriceBook]:
-        start = local_midnight(local_day(dt_util.utcnow()))
+        start = local_midnight(local_day(dt_util.utcnow()), LONDON)
         books: dict[str, PriceBook] = {}
         for identifier, point in self._points().items():
             books[identifier] = await async_price_book(
@@ -139,6 +145,41 @@ class OctopusRatesCoordinator(MeterHubCoordinator[dict[str, PriceBook]]):
         """Stop the boundary timer too."""
         self._cancel_timer()
         await super().async_shutdown()
+
+
+class OctopusHistoryCoordinator(MeterHubCoordinator[dict[str, MeterSummary]]):
+    """Imports every current meter's history a few times a day."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: OctopusConfigEntry,
+        importer: HistoryImporter,
+        meters: Callable[[], Mapping[str, OctopusMeter]],
+    ) -> None:
+        """Poll every few hours; ``meters`` gives the meters current on the account."""
+        super().__init__(hass, entry, name="Octopus history", update_interval=HISTORY_INTERVAL)
+        self.importer = importer
+        self._meters = meters
+
+    async def _async_fetch(self) -> dict[str, MeterSummary]:
+        """One meter at a time; a rejected key or a rate limit stops the round at once."""
+        now = dt_util.utcnow()
+        previous = self.data or {}
+        data: dict[str, MeterSummary] = {}
+        failure: MeterHubApiError | None = None
+        for key, meter in self._meters().items():
+            try:
+                data[key] = await self.importer.async_update(meter, now, previous.get(key))
+            except ApiAuthError, ApiRateLimitError:
+                raise
+            except MeterHubApiError as err:
+                failure = failure or err
+                if key in previous:
+                    data[key] = previous[key]
+        if failure is not None:
+            raise failure
+        return data
 
 
 def price_points(meters: Mapping[str, OctopusMeter]) -> dict[str, MeterPoint]:

@@ -229,7 +229,7 @@ def _local(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=AMSTERDAM).astimezone(UTC)
 
 
-async def start_server(server: FakeDsmrReader) -> web.AppRunner:
+async def start_standin(server: FakeDsmrReader) -> web.AppRunner:
     app = web.Application()
     app.router.add_get("/api/v2/{tail:.*}", server.handle)
     app.router.add_get("/{tail:.*}", _web_page)

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import timedelta, tzinfo
-from typing import Any
+from typing import TYPE_CHECKING
 
-from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
@@ -18,6 +17,9 @@ from ...api.dsmr_reader import DsmrReaderClient, DsmrReaderNotFoundError, Energy
 from ...coordinator import MeterHubCoordinator
 from .history import HistoryImporter, HistoryStatus, server_zone
 from .sensors import LiveData
+
+if TYPE_CHECKING:
+    from .runtime import DsmrReaderConfigEntry
 
 PRICE_INTERVAL = timedelta(hours=1)
 HISTORY_INTERVAL = timedelta(hours=1)
@@ -29,7 +31,7 @@ class LiveCoordinator(MeterHubCoordinator[LiveData]):
     def __init__(
         self,
         hass: HomeAssistant,
-        entry: ConfigEntry[Any],
+        entry: DsmrReaderConfigEntry,
         client: DsmrReaderClient,
         interval: timedelta,
     ) -> None:
@@ -49,7 +51,7 @@ class PriceCoordinator(MeterHubCoordinator[EnergyPrices | None]):
     def __init__(
         self,
         hass: HomeAssistant,
-        entry: ConfigEntry[Any],
+        entry: DsmrReaderConfigEntry,
         client: DsmrReaderClient,
         zone: Callable[[], tzinfo],
     ) -> None:
@@ -75,7 +77,7 @@ class HistoryCoordinator(MeterHubCoordinator[HistoryStatus]):
     def __init__(
         self,
         hass: HomeAssistant,
-        entry: ConfigEntry[Any],
+        entry: DsmrReaderConfigEntry,
         importer: HistoryImporter,
         depth: timedelta,
         zone: Callable[[], tzinfo],
