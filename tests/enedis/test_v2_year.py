@@ -68,6 +68,7 @@ def reference() -> tuple[dict[datetime, float], dict[date, float]]:
     return dict(hours), dict(cost)
 
 
+@pytest.mark.timeout(900)  # a whole year through the real recorder: minutes on a busy CI machine
 async def test_year_backfill_and_a_week_of_steady_state_match_the_hand_computed_reference(
     hass: HomeAssistant, gateway: FakeGateway, freezer: FrozenDateTimeFactory
 ) -> None:
