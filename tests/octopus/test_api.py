@@ -19,6 +19,7 @@ from custom_components.meterhub.api.errors import (
     ApiResponseError,
 )
 from custom_components.meterhub.api.octopus import (
+    GRAPHQL_PAUSE,
     Agreement,
     FuelType,
     OctopusAccountNotFoundError,
@@ -167,10 +168,20 @@ async def test_token_cached_and_renewed_before_expiry(
     assert octopus.tokens_issued == 3
 
 
-async def test_graphql_errors(client: OctopusClient, octopus: FakeOctopus) -> None:
+async def test_graphql_errors(
+    client: OctopusClient, octopus: FakeOctopus, freezer: FrozenDateTimeFactory
+) -> None:
     octopus.graphql_errors = ["KT-CT-1199"]
     with pytest.raises(ApiRateLimitError):
         await client.async_get_balance(ACCOUNT)
+    # the limit is shared by every GraphQL call: the client rests without asking again
+    asked = octopus.count("graphql")
+    with pytest.raises(ApiRateLimitError) as paused:
+        await client.async_get_telemetry("dev-1", NOW - timedelta(hours=1), NOW)
+    assert octopus.count("graphql") == asked
+    assert paused.value.retry_after is not None
+    assert paused.value.retry_after > 0
+    freezer.tick(GRAPHQL_PAUSE + timedelta(seconds=1))
     octopus.keys = {"other"}
     with pytest.raises(ApiAuthError):
         await client.async_get_balance(ACCOUNT)
