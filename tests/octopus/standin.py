@@ -237,7 +237,11 @@ class FakeOctopus:
                         }
                     }
                 )
-        return {"electricityAgreements": electricity, "gasAgreements": gas}
+        return {
+            "balance": self.balance_pence,
+            "electricityAgreements": electricity,
+            "gasAgreements": gas,
+        }
 
     def count(self, fragment: str) -> int:
         return sum(1 for _, path, _ in self.requests if fragment in path)

@@ -234,6 +234,8 @@ class Account:
     properties: tuple[Property, ...]
     #: True when read from GraphQL (active meters only, units and product codes known).
     from_graphql: bool = False
+    #: The balance in pounds when GraphQL sent it along (saves the balance its own request).
+    balance: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -658,6 +660,7 @@ class _TokenExpiredError(OctopusAuthError):
 
 _ACCOUNT_QUERY: Final = """query account($account: String!) {
   account(accountNumber: $account) {
+    balance
     electricityAgreements(active: true) { meterPoint { mpan direction
       meters(includeInactive: false) { serialNumber
         smartImportElectricityMeter { deviceId } smartExportElectricityMeter { deviceId } }
@@ -769,10 +772,12 @@ def _parse_graphql_account(number: str, data: Mapping[str, Any]) -> Account:
         )
     # the same point may come once per active agreement: keep one
     unique = {(p.fuel, p.identifier): p for p in points}
+    balance = data.get("balance")
     return Account(
         number=number,
         properties=(Property(moved_out_at=None, points=tuple(unique.values())),),
         from_graphql=True,
+        balance=float(balance) / 100 if isinstance(balance, int | float) else None,
     )
 
 

@@ -185,7 +185,12 @@ class OctopusRuntime(ProviderRuntime):
             self._telemetry_for(meter)
         # Prices and balance are nice to have: if they fail now their sensors wait for the next poll.
         await self.rates.async_refresh()
-        await self.balance.async_refresh()
+        account = self.account.data
+        if account is not None and account.balance is not None:
+            # GraphQL sent the balance with the account: no request of its own this time
+            self.balance.async_set_updated_data(account.balance)
+        else:
+            await self.balance.async_refresh()
         for telemetry in self.telemetry.values():
             await telemetry.async_refresh()
         self.entry.async_create_background_task(
