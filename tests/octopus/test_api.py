@@ -25,6 +25,7 @@ from custom_components.meterhub.api.octopus import (
     OctopusAccountNotFoundError,
     OctopusClient,
     OctopusNotFoundError,
+    parse_gas_unit,
     parse_time,
 )
 
@@ -189,3 +190,20 @@ async def test_graphql_errors(
     octopus.graphql_errors = ["KT-CT-9999"]
     with pytest.raises(ApiResponseError):
         await client.async_get_balance(ACCOUNT)
+
+
+def test_gas_units_and_codes_without_the_usual_shape() -> None:
+    assert parse_gas_unit("KWH") is octopus_api.GasUnit.KWH
+    assert parse_gas_unit("kWh") is octopus_api.GasUnit.KWH
+    assert parse_gas_unit("MQ") is octopus_api.GasUnit.CUBIC_METERS
+    assert parse_gas_unit("m³") is octopus_api.GasUnit.CUBIC_METERS
+    assert parse_gas_unit(None) is None
+    assert parse_gas_unit("LITRES") is None
+    # REST alone: a code that is not E-1R-<product>-<region> is used as it is
+    odd = Agreement(tariff_code="OE-FIX-TRACKER-B", valid_from=None, valid_to=None)
+    assert odd.product_code == "OE-FIX-TRACKER-B"
+    # GraphQL's productCode wins over cutting
+    named = Agreement(
+        tariff_code="E-1R-AGILE-24-10-01-C", valid_from=None, valid_to=None, product="AGILE-X"
+    )
+    assert named.product_code == "AGILE-X"

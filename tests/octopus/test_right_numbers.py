@@ -13,11 +13,17 @@ from freezegun.api import FrozenDateTimeFactory
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
-from custom_components.meterhub.api.octopus import GRAPHQL_PAUSE, GasUnit
+from custom_components.meterhub.api.octopus import (
+    GRAPHQL_PAUSE,
+    FuelType,
+    GasUnit,
+    Meter,
+    MeterPoint,
+)
 from custom_components.meterhub.const import DOMAIN
 from custom_components.meterhub.providers.octopus import history
 from custom_components.meterhub.providers.octopus.coordinator import TELEMETRY_INTERVAL
-from custom_components.meterhub.providers.octopus.meters import OctopusMeter
+from custom_components.meterhub.providers.octopus.meters import GasSettings, OctopusMeter
 from custom_components.meterhub.statistics import async_import_series
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
@@ -110,15 +116,17 @@ async def test_entry_from_before_keeps_its_statistic_and_sum(
     option goes, the statistic id and its running sum carry on."""
     fill_standard(octopus)
     octopus.gas_units[GAS_SERIAL] = "KWH"
-    seeded = GAS.removeprefix("meterhub:") + "_consumption"
-    assert seeded.endswith("_consumption")
     # what the earlier version stored: 100 kWh up to the hour before the stand-in's data
+    point = MeterPoint(
+        fuel=FuelType.GAS,
+        identifier=MPRN,
+        is_export=False,
+        meters=(Meter(serial_number=GAS_SERIAL),),
+        agreements=(),
+    )
     series = OctopusMeter(
-        provider="octopus",
-        point=_gas_point(),
-        serial_number=GAS_SERIAL,
-        gas_unit=GasUnit.KWH,
-    ).quantity_series(history.GasSettings())
+        provider="octopus", point=point, serial_number=GAS_SERIAL, gas_unit=GasUnit.KWH
+    ).quantity_series(GasSettings())
     assert series.statistic_id == f"{GAS}_consumption"
     await async_import_series(hass, series, {DATA_FROM - timedelta(hours=1): 100.0})
 
@@ -134,18 +142,6 @@ async def test_entry_from_before_keeps_its_statistic_and_sum(
     rows = await statistic_rows(hass, f"{GAS}_consumption", {"sum"})
     assert rows[-1]["sum"] == pytest.approx(100.0 + sum(kwh.values()))
     assert f"{GAS}_volume" not in await statistic_ids(hass, "octopus")
-
-
-def _gas_point() -> Any:
-    from custom_components.meterhub.api.octopus import FuelType, Meter, MeterPoint
-
-    return MeterPoint(
-        fuel=FuelType.GAS,
-        identifier=MPRN,
-        is_export=False,
-        meters=(Meter(serial_number=GAS_SERIAL),),
-        agreements=(),
-    )
 
 
 async def test_inactive_serial_gets_no_device_and_a_stale_one_goes(
