@@ -345,3 +345,36 @@ async def start_standin(server: FakeDsmrReader) -> web.AppRunner:
 async def _web_page(request: web.Request) -> web.Response:
     """DSMR-reader's web interface: HTML, as a URL with a path would reach."""
     return web.Response(text="<html>DSMR-reader</html>", content_type="text/html")
+
+
+def hours_short_of_days(
+    days: list[dict[str, Any]], known: list[dict[str, Any]], *, shortfall: Decimal
+) -> list[dict[str, Any]]:
+    """Every hour of ``days`` as a real server stores them: the recorded (``known``) hours kept,
+    the others filled in so that each day's electricity hours come ``shortfall`` (a fraction)
+    short of the day row, as measured on DSMR-reader 5.11, and its gas hours match it exactly.
+    """
+    by_start = {row["hour_start"]: row for row in known}
+    rows: list[dict[str, Any]] = []
+    for day in days:
+        first = datetime.fromisoformat(day["day"]).replace(tzinfo=AMSTERDAM).astimezone(UTC)
+        following = (date.fromisoformat(day["day"]) + timedelta(days=1)).isoformat()
+        end = datetime.fromisoformat(following).replace(tzinfo=AMSTERDAM).astimezone(UTC)
+        hours = int((end - first).total_seconds() // 3600)  # 23, 24 or 25
+        starts = [first + timedelta(hours=h) for h in range(hours)]
+        day_rows = [by_start.get(start, {"id": 0, "hour_start": start}) for start in starts]
+        for name in (*HOUR_FIELDS, "gas"):
+            target = Decimal(day[name]) * (1 if name == "gas" else 1 - shortfall)
+            target = target.quantize(Decimal("0.001"))
+            missing = [row for row in day_rows if name not in row]
+            have = sum((Decimal(row[name]) for row in day_rows if name in row), Decimal(0))
+            left = max(target - have, Decimal(0))
+            share = (left / len(missing)).quantize(Decimal("0.001")) if missing else Decimal(0)
+            for index, row in enumerate(missing):
+                last = index == len(missing) - 1
+                value = left - share * (len(missing) - 1) if last else share
+                row[name] = f"{value:.3f}"
+        rows += day_rows
+    for index, row in enumerate(rows):
+        row["id"] = row["id"] or 1000 + index
+    return rows
