@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 import json
 from pathlib import Path
+import ssl
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -329,16 +330,20 @@ def _day(params: dict[str, str], name: str) -> str:
         raise FilterError(name, "Enter a valid date.") from None
 
 
-async def start_standin(server: FakeDsmrReader) -> web.AppRunner:
+async def start_standin(
+    server: FakeDsmrReader, *, ssl_context: ssl.SSLContext | None = None
+) -> web.AppRunner:
+    """Serve ``server`` on a free port (HTTPS with ``ssl_context``, as behind a TLS proxy)."""
     app = web.Application()
     app.router.add_get("/api/v2/{tail:.*}", server.handle)
     app.router.add_get("/{tail:.*}", _web_page)
     runner = web.AppRunner(app)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ssl_context)
     await site.start()
     port = runner.addresses[0][1]
-    server.url = f"http://127.0.0.1:{port}"
+    scheme = "https" if ssl_context is not None else "http"
+    server.url = f"{scheme}://127.0.0.1:{port}"
     return runner
 
 

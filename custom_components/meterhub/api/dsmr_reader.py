@@ -48,6 +48,16 @@ class DsmrReaderConnectionError(DsmrReaderError, ApiConnectionError):
     """The server could not be reached, timed out or answered with a server error (5xx)."""
 
 
+class DsmrReaderCertificateError(DsmrReaderConnectionError):
+    """The ``https://`` server's certificate could not be verified (self-signed, expired, other host).
+
+    Its own message, because the fix is the user's: switch off "verify SSL" for a self-signed
+    certificate they trust.
+    """
+
+    error_key = "ssl_certificate"
+
+
 class DsmrReaderRateLimitError(DsmrReaderError, ApiRateLimitError):
     """The server (or a proxy in front of it) asked us to slow down (429)."""
 
@@ -372,22 +382,22 @@ class MeterStatistics:
 
     timestamp: datetime | None
     dsmr_version: str | None
-    electricity_tariff: float | None
-    power_failure_count: float | None
-    long_power_failure_count: float | None
-    voltage_sag_count_l1: float | None
-    voltage_sag_count_l2: float | None
-    voltage_sag_count_l3: float | None
-    voltage_swell_count_l1: float | None
-    voltage_swell_count_l2: float | None
-    voltage_swell_count_l3: float | None
-    rejected_telegrams: float | None
+    electricity_tariff: int | None
+    power_failure_count: int | None
+    long_power_failure_count: int | None
+    voltage_sag_count_l1: int | None
+    voltage_sag_count_l2: int | None
+    voltage_sag_count_l3: int | None
+    voltage_swell_count_l1: int | None
+    voltage_swell_count_l2: int | None
+    voltage_swell_count_l3: int | None
+    rejected_telegrams: int | None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> MeterStatistics:
         """Parse the single object the endpoint returns; missing fields become None."""
-        numbers = {
-            name: parse_number(data.get(name))
+        counts = {
+            name: None if (number := parse_number(data.get(name))) is None else int(number)
             for name in cls.__dataclass_fields__
             if name not in ("timestamp", "dsmr_version")
         }
@@ -395,7 +405,7 @@ class MeterStatistics:
         return cls(
             timestamp=parse_datetime(data.get("timestamp")),
             dsmr_version=version if isinstance(version, str) and version else None,
-            **numbers,
+            **counts,
         )
 
 
@@ -432,6 +442,10 @@ class DsmrReaderClient:
                     body = await response.text(errors="replace")
         except TimeoutError as err:
             raise DsmrReaderConnectionError("Timed out talking to the DSMR-reader server") from err
+        except aiohttp.ClientConnectorCertificateError as err:
+            raise DsmrReaderCertificateError(
+                "The DSMR-reader server's certificate could not be verified"
+            ) from err
         except aiohttp.ClientError as err:
             raise DsmrReaderConnectionError(
                 f"Could not reach the DSMR-reader server: {type(err).__name__}"

@@ -50,7 +50,7 @@ def _meter(read: Callable[[MeterStatistics], SensorValue]) -> Callable[[LiveData
 
 
 def _meter_count(
-    key: str, read: Callable[[MeterStatistics], float | None], *, enabled: bool
+    key: str, read: Callable[[MeterStatistics], int | None], *, enabled: bool
 ) -> LiveDescription:
     """A counter the meter keeps (power failures, voltage sags): diagnostic."""
     return MeterHubSensorEntityDescription[LiveData](
@@ -76,9 +76,7 @@ def meter_descriptions() -> list[LiveDescription]:
         MeterHubSensorEntityDescription[LiveData](
             key="electricity_tariff",
             translation_key="electricity_tariff",
-            value_fn=_meter(
-                lambda m: None if m.electricity_tariff is None else int(m.electricity_tariff)
-            ),
+            value_fn=_meter(lambda m: m.electricity_tariff),
         ),
         MeterHubSensorEntityDescription[LiveData](
             key="dsmr_version",
