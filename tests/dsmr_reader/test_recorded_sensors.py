@@ -47,7 +47,7 @@ async def test_recorded_meter_statistics_fixed_cost_and_prices(
     entry = await add_entry(hass, recorded_server)
     assert state(hass, "latest_telegram_time") == "2026-12-04T03:44:00+00:00"
     assert state(hass, "active_tariff") == "1"
-    assert state(hass, "power_failures") == "10"
+    assert state(hass, "short_power_failure_count") == "10"
     assert state(hass, "long_power_failure_count") == "3"
     assert state(hass, "fixed_cost_today") == "1.12"
     assert state(hass, "energy_cost_today") == "1.81"  # includes the 1.12
@@ -104,7 +104,7 @@ async def test_server_without_meter_statistics(
     dsmr_server.meter = None  # an older server: 404
     entry = await add_entry(hass, dsmr_server)
     assert entry.runtime_data.live.last_update_success
-    assert hass.states.get(PREFIX + "power_failures") is None
+    assert hass.states.get(PREFIX + "short_power_failure_count") is None
     assert state(hass, "electricity_used_tariff_1") == "12345.678"
 
 

@@ -50,12 +50,20 @@ def _meter(read: Callable[[MeterStatistics], SensorValue]) -> Callable[[LiveData
 
 
 def _meter_count(
-    key: str, read: Callable[[MeterStatistics], int | None], *, enabled: bool
+    key: str,
+    read: Callable[[MeterStatistics], int | None],
+    *,
+    enabled: bool,
+    translation_key: str | None = None,
 ) -> LiveDescription:
-    """A counter the meter keeps (power failures, voltage sags): diagnostic."""
+    """A counter the meter keeps (power failures, voltage sags): diagnostic.
+
+    Named like the same counter of the P1 provider (``translation_key``), keyed by DSMR-reader's
+    field name.
+    """
     return MeterHubSensorEntityDescription[LiveData](
         key=key,
-        translation_key=key,
+        translation_key=translation_key or key,
         entity_category=EntityCategory.DIAGNOSTIC,
         state_class=SensorStateClass.TOTAL_INCREASING,
         entity_registry_enabled_default=enabled,
@@ -85,16 +93,51 @@ def meter_descriptions() -> list[LiveDescription]:
             entity_registry_enabled_default=False,
             value_fn=_meter(lambda m: m.dsmr_version),
         ),
-        _meter_count("power_failure_count", lambda m: m.power_failure_count, enabled=True),
+        _meter_count(
+            "power_failure_count",
+            lambda m: m.power_failure_count,
+            enabled=True,
+            translation_key="short_power_failure_count",
+        ),
         _meter_count(
             "long_power_failure_count", lambda m: m.long_power_failure_count, enabled=True
         ),
-        _meter_count("voltage_sag_count_l1", lambda m: m.voltage_sag_count_l1, enabled=False),
-        _meter_count("voltage_sag_count_l2", lambda m: m.voltage_sag_count_l2, enabled=False),
-        _meter_count("voltage_sag_count_l3", lambda m: m.voltage_sag_count_l3, enabled=False),
-        _meter_count("voltage_swell_count_l1", lambda m: m.voltage_swell_count_l1, enabled=False),
-        _meter_count("voltage_swell_count_l2", lambda m: m.voltage_swell_count_l2, enabled=False),
-        _meter_count("voltage_swell_count_l3", lambda m: m.voltage_swell_count_l3, enabled=False),
+        _meter_count(
+            "voltage_sag_count_l1",
+            lambda m: m.voltage_sag_count_l1,
+            enabled=False,
+            translation_key="voltage_sag_l1_count",
+        ),
+        _meter_count(
+            "voltage_sag_count_l2",
+            lambda m: m.voltage_sag_count_l2,
+            enabled=False,
+            translation_key="voltage_sag_l2_count",
+        ),
+        _meter_count(
+            "voltage_sag_count_l3",
+            lambda m: m.voltage_sag_count_l3,
+            enabled=False,
+            translation_key="voltage_sag_l3_count",
+        ),
+        _meter_count(
+            "voltage_swell_count_l1",
+            lambda m: m.voltage_swell_count_l1,
+            enabled=False,
+            translation_key="voltage_swell_l1_count",
+        ),
+        _meter_count(
+            "voltage_swell_count_l2",
+            lambda m: m.voltage_swell_count_l2,
+            enabled=False,
+            translation_key="voltage_swell_l2_count",
+        ),
+        _meter_count(
+            "voltage_swell_count_l3",
+            lambda m: m.voltage_swell_count_l3,
+            enabled=False,
+            translation_key="voltage_swell_l3_count",
+        ),
         _meter_count("rejected_telegrams", lambda m: m.rejected_telegrams, enabled=False),
     ]
 
