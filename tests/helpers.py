@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
@@ -16,6 +17,8 @@ from syrupy.filters import props
 
 from custom_components.meterhub.const import DOMAIN
 from custom_components.meterhub.diagnostics import async_get_config_entry_diagnostics
+from custom_components.meterhub.providers import REGISTRY
+from custom_components.meterhub.providers.base import Provider
 from homeassistant import config_entries
 from homeassistant.components.recorder.statistics import (
     list_statistic_ids,
@@ -43,6 +46,17 @@ async def start_flow(hass: HomeAssistant, provider: str) -> dict[str, Any]:
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == provider
     return result  # type: ignore[return-value]
+
+
+def provider_at[ProviderT: Provider[Any]](
+    monkeypatch: pytest.MonkeyPatch, kind: type[ProviderT], attribute: str, url: str
+) -> ProviderT:
+    """The registered provider of class ``kind``, talking to a stand-in at ``url``: its
+    ``attribute`` (the service's address) is set for one test."""
+    provider = REGISTRY.get(kind.key)
+    assert isinstance(provider, kind)
+    monkeypatch.setattr(provider, attribute, url)
+    return provider
 
 
 def only_reauth_flow(hass: HomeAssistant) -> str:

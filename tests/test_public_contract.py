@@ -30,7 +30,7 @@ from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 
-from .caruna.portal import PASSWORD, USERNAME, running_portal
+from .caruna.standin import PASSWORD, USERNAME, running_portal
 from .caruna.test_provider import NOW as CARUNA_NOW, refresh_until_caught_up, seed
 from .dsmr import telegrams
 from .dsmr.standin import PtyMeter, Sender, wait_for

@@ -84,8 +84,9 @@ class MeterHubCoordinator[DataT](DataUpdateCoordinator[DataT]):
         jitter: float = 0.1,
     ) -> None:
         """Set up polling at ``update_interval`` stretched by up to ``jitter`` (a fraction)."""
-        if update_interval is not None and jitter:
-            update_interval *= 1 + random.uniform(0, jitter)
+        self.jitter = jitter
+        if update_interval is not None:
+            update_interval = self.jittered(update_interval)
         super().__init__(
             hass,
             LOGGER,
@@ -93,6 +94,10 @@ class MeterHubCoordinator[DataT](DataUpdateCoordinator[DataT]):
             name=name,
             update_interval=update_interval,
         )
+
+    def jittered(self, interval: timedelta) -> timedelta:
+        """``interval`` stretched by up to ``jitter``: for a subclass that changes its interval."""
+        return interval * (1 + random.uniform(0, self.jitter)) if self.jitter else interval
 
     async def _async_update_data(self) -> DataT:
         try:

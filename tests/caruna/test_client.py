@@ -24,7 +24,7 @@ from custom_components.meterhub.api.caruna import (
 from custom_components.meterhub.api.caruna_html import parse_page
 from custom_components.meterhub.api.errors import ApiRateLimitError
 
-from .portal import (
+from .standin import (
     ASSET_1,
     GSRN_1,
     GSRN_2,

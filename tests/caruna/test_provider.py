@@ -13,9 +13,6 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
-from pytest_homeassistant_custom_component.components.recorder.common import (
-    async_wait_recording_done,
-)
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.meterhub.api.caruna import BACKOFF_FIRST
@@ -24,14 +21,13 @@ from custom_components.meterhub.providers.caruna import CarunaProvider
 from custom_components.meterhub.providers.caruna.coordinator import CarunaPointCoordinator
 from custom_components.meterhub.providers.caruna.reader import REQUESTS_PER_REFRESH
 from homeassistant import config_entries
-from homeassistant.components.recorder.statistics import statistics_during_period
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr, entity_registry as er
-from homeassistant.helpers.recorder import get_instance
 
-from .portal import (
+from ..helpers import changes, start_flow
+from .standin import (
     ASSET_1,
     ASSET_2,
     GSRN_1,
@@ -83,23 +79,15 @@ def seed(portal: Portal) -> None:
     fill(portal, ASSET_2, TODAY - timedelta(days=5), YESTERDAY)
 
 
-async def start_flow(hass: HomeAssistant) -> str:
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": config_entries.SOURCE_USER}
-    )
-    assert result["type"] is FlowResultType.MENU
-    assert "caruna" in result["menu_options"]
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "caruna"}
-    )
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "caruna"
+async def caruna_form(hass: HomeAssistant) -> str:
+    """The Caruna form as the UI shows it: username and password only."""
+    result = await start_flow(hass, "caruna")
     assert set(result["data_schema"].schema) == {"username", "password"}
-    return result["flow_id"]
+    return str(result["flow_id"])
 
 
 async def add_entry(hass: HomeAssistant) -> config_entries.ConfigEntry[Any]:
-    flow_id = await start_flow(hass)
+    flow_id = await caruna_form(hass)
     result = await hass.config_entries.flow.async_configure(
         flow_id, {"username": USERNAME, "password": PASSWORD}
     )
@@ -121,27 +109,6 @@ async def refresh_until_caught_up(entry: config_entries.ConfigEntry[Any]) -> int
         if all(coordinator.caught_up for coordinator in points(entry)):
             return rounds
     raise AssertionError("backfill never finished")
-
-
-async def changes(
-    hass: HomeAssistant, statistic_id: str, start: datetime, end: datetime, period: str = "hour"
-) -> dict[datetime, float]:
-    """What the energy dashboard reads: the change of the sum per period."""
-    await async_wait_recording_done(hass)
-    rows = await get_instance(hass).async_add_executor_job(
-        statistics_during_period,
-        hass,
-        start,
-        end,
-        {statistic_id},
-        period,
-        None,
-        {"change"},
-    )
-    return {
-        datetime.fromtimestamp(row["start"], UTC): round(row["change"] or 0.0, 6)
-        for row in rows.get(statistic_id, [])
-    }
 
 
 @pytest.fixture
@@ -204,7 +171,7 @@ async def test_flow_creates_one_entry_for_all_customer_numbers(
 
 async def test_duplicate_login_is_aborted(hass: HomeAssistant, seeded: Portal) -> None:
     await add_entry(hass)
-    flow_id = await start_flow(hass)
+    flow_id = await caruna_form(hass)
     result = await hass.config_entries.flow.async_configure(
         flow_id, {"username": USERNAME, "password": PASSWORD}
     )
@@ -215,7 +182,7 @@ async def test_duplicate_login_is_aborted(hass: HomeAssistant, seeded: Portal) -
 async def test_form_errors_for_each_kind_of_failure_then_success(
     hass: HomeAssistant, seeded: Portal
 ) -> None:
-    flow_id = await start_flow(hass)
+    flow_id = await caruna_form(hass)
     cases: list[tuple[dict[str, str], str | None, str]] = [
         ({"username": USERNAME, "password": "väärä"}, None, "invalid_auth"),
         ({"username": USERNAME, "password": PASSWORD}, "login_page_changed", "login_changed"),
@@ -519,7 +486,7 @@ async def test_own_customer_that_cannot_be_read_is_a_form_error(
     hass: HomeAssistant, seeded: Portal
 ) -> None:
     seeded.forbidden_customers = {OWN}
-    flow_id = await start_flow(hass)
+    flow_id = await caruna_form(hass)
     result = await hass.config_entries.flow.async_configure(
         flow_id, {"username": USERNAME, "password": PASSWORD}
     )

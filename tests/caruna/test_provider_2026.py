@@ -20,7 +20,8 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 
-from .portal import (
+from ..helpers import changes
+from .standin import (
     ASSET_1,
     ASSET_2,
     GSRN_1,
@@ -30,7 +31,7 @@ from .portal import (
     Portal,
     local_day_hours,
 )
-from .test_provider import add_entry, changes, kwh, points, refresh_until_caught_up
+from .test_provider import add_entry, kwh, points, refresh_until_caught_up
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)  # 14:00 in Helsinki
 TODAY = date(2026, 11, 20)

@@ -557,21 +557,26 @@ class Portal:
         return app
 
 
-@asynccontextmanager
-async def running_portal(portal: Portal | None = None) -> AsyncIterator[Portal]:
-    """Start both servers on 127.0.0.1 (free ports) and stop them afterwards."""
-    portal = portal or Portal()
+async def start_standin(portal: Portal) -> list[web.AppRunner]:
+    """Serve Caruna Plus and its login portal on free ports of 127.0.0.1 (``portal.plus_url`` and
+    ``portal.auth_url``); clean the returned runners up afterwards."""
     runners: list[web.AppRunner] = []
     urls: list[str] = []
     for app in (portal.plus_app(), portal.auth_app()):
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
         runners.append(runner)
-        port = runner.addresses[0][1]
-        urls.append(f"http://127.0.0.1:{port}")
+        urls.append(f"http://127.0.0.1:{runner.addresses[0][1]}")
     portal.plus_url, portal.auth_url = urls
+    return runners
+
+
+@asynccontextmanager
+async def running_portal(portal: Portal | None = None) -> AsyncIterator[Portal]:
+    """The stand-in for the length of a ``with`` block (tests that start several)."""
+    portal = portal or Portal()
+    runners = await start_standin(portal)
     try:
         yield portal
     finally:
