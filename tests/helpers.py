@@ -59,11 +59,33 @@ def provider_at[ProviderT: Provider[Any]](
     return provider
 
 
+def assert_aborted(result: Mapping[str, Any], reason: str) -> None:
+    """The flow ended without an entry, for ``reason`` (``already_configured``, ...)."""
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == reason
+
+
 def only_reauth_flow(hass: HomeAssistant) -> str:
     """The id of the one flow in progress, which must be a reauthentication."""
     flows = hass.config_entries.flow.async_progress()
     assert [flow["context"]["source"] for flow in flows] == ["reauth"]
     return flows[0]["flow_id"]
+
+
+async def answer_reauth(
+    hass: HomeAssistant, entry: ConfigEntry[Any], field: str, wrong: str, right: str
+) -> None:
+    """Answer the one reauth flow as a user would: ``wrong`` is a form error on a form that asks
+    for ``field`` only; ``right`` finishes the flow, is kept, and the entry loads again."""
+    flow_id = only_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(flow_id, {field: wrong})
+    assert result["errors"] == {"base": "invalid_auth"}
+    assert list(result["data_schema"].schema) == [field]
+    result = await hass.config_entries.flow.async_configure(flow_id, {field: right})
+    assert_aborted(result, "reauth_successful")
+    await hass.async_block_till_done()
+    assert entry.data[field] == right
+    assert entry.state is ConfigEntryState.LOADED
 
 
 async def statistic_rows(

@@ -20,13 +20,14 @@ from custom_components.meterhub.const import DOMAIN
 from custom_components.meterhub.providers.caruna import CarunaProvider
 from custom_components.meterhub.providers.caruna.coordinator import CarunaPointCoordinator
 from custom_components.meterhub.providers.caruna.reader import REQUESTS_PER_REFRESH
+from custom_components.meterhub.providers.caruna.runtime import CarunaConfigEntry
 from homeassistant import config_entries
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import ConfigEntryState, ConfigFlowResult
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 
-from ..helpers import changes, start_flow
+from ..helpers import answer_reauth, assert_aborted, changes, start_flow
 from .standin import (
     ASSET_1,
     ASSET_2,
@@ -86,18 +87,22 @@ async def caruna_form(hass: HomeAssistant) -> str:
     return str(result["flow_id"])
 
 
-async def add_entry(hass: HomeAssistant) -> config_entries.ConfigEntry[Any]:
-    flow_id = await caruna_form(hass)
-    result = await hass.config_entries.flow.async_configure(
+async def log_in(hass: HomeAssistant, flow_id: str) -> ConfigFlowResult:
+    """Submit the stand-in's username and password on the form."""
+    return await hass.config_entries.flow.async_configure(
         flow_id, {"username": USERNAME, "password": PASSWORD}
     )
+
+
+async def add_entry(hass: HomeAssistant) -> CarunaConfigEntry:
+    result = await log_in(hass, await caruna_form(hass))
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     return result["result"]  # type: ignore[no-any-return]
 
 
-def points(entry: config_entries.ConfigEntry[Any]) -> list[CarunaPointCoordinator]:
-    return entry.runtime_data.points  # type: ignore[no-any-return]
+def points(entry: CarunaConfigEntry) -> list[CarunaPointCoordinator]:
+    return entry.runtime_data.points
 
 
 async def refresh_until_caught_up(entry: config_entries.ConfigEntry[Any]) -> int:
@@ -171,12 +176,7 @@ async def test_flow_creates_one_entry_for_all_customer_numbers(
 
 async def test_duplicate_login_is_aborted(hass: HomeAssistant, seeded: Portal) -> None:
     await add_entry(hass)
-    flow_id = await caruna_form(hass)
-    result = await hass.config_entries.flow.async_configure(
-        flow_id, {"username": USERNAME, "password": PASSWORD}
-    )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    assert_aborted(await log_in(hass, await caruna_form(hass)), "already_configured")
 
 
 async def test_form_errors_for_each_kind_of_failure_then_success(
@@ -330,20 +330,7 @@ async def test_rejected_password_backs_off_then_asks_for_reauth(
     freezer.tick(timedelta(seconds=BACKOFF_FIRST + 1))
     await coordinator.async_refresh()
     await hass.async_block_till_done()
-    flows = hass.config_entries.flow.async_progress()
-    assert [f["context"]["source"] for f in flows] == ["reauth"]
-    flow_id = flows[0]["flow_id"]
-    result = await hass.config_entries.flow.async_configure(flow_id, {"password": "still-wrong"})
-    assert result["errors"] == {"base": "invalid_auth"}
-    assert list(result["data_schema"].schema) == ["password"]
-    result = await hass.config_entries.flow.async_configure(
-        flow_id, {"password": "vaihdettu-salasana"}
-    )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "reauth_successful"
-    await hass.async_block_till_done()
-    assert entry.data["password"] == "vaihdettu-salasana"
-    assert entry.state is ConfigEntryState.LOADED
+    await answer_reauth(hass, entry, "password", "still-wrong", "vaihdettu-salasana")
 
 
 async def test_setup_with_rejected_password_asks_at_once(

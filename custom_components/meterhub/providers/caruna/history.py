@@ -25,20 +25,18 @@ class PointHistory:
     def __init__(self, hass: HomeAssistant, key: str, point: MeteringPoint, label: str) -> None:
         """Name the series after the point's ``label`` (its address, never the GSRN)."""
         self.hass = hass
-        self.consumption = StatisticSeries(
-            provider=key,
-            meter=point.identifier,
-            quantity="consumption",
-            name=f"{label} consumption",
-            unit=ENERGY_KWH,
-        )
-        self.cost = StatisticSeries(
-            provider=key,
-            meter=point.identifier,
-            quantity="cost",
-            name=f"{label} cost",
-            unit=CURRENCY,
-        )
+
+        def series(quantity: str, unit: str) -> StatisticSeries:
+            return StatisticSeries(
+                provider=key,
+                meter=point.identifier,
+                quantity=quantity,
+                name=f"{label} {quantity}",
+                unit=unit,
+            )
+
+        self.consumption = series("consumption", ENERGY_KWH)
+        self.cost = series("cost", CURRENCY)
         self.hours_imported = 0
 
     async def async_last_hour(self) -> datetime | None:
