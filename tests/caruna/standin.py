@@ -134,6 +134,8 @@ class Portal:
     maintenance_for_api: int = 0
     token_lifetime: float = 3600
     break_step: str | None = None
+    #: The ``Retry-After`` header of a login start refused with 429 (``break_step="start_429"``).
+    retry_after: str | None = "120"
     html_for_api: int = 0
     #: Energy requests answered normally before the energy endpoint starts failing.
     energy_fails_after: int | None = None
@@ -158,6 +160,9 @@ class Portal:
 
     async def login_start(self, request: web.Request) -> web.StreamResponse:
         self.calls["start"] += 1
+        if self.break_step == "start_429":
+            headers = {"Retry-After": self.retry_after} if self.retry_after is not None else {}
+            return web.json_response({}, status=429, headers=headers)
         if self.break_step == "start_html":
             return web.Response(text="<html>Huoltokatko</html>", content_type="text/html")
         body = await request.json()

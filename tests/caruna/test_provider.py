@@ -362,6 +362,38 @@ async def test_setup_retries_when_portal_is_down_or_changed(
     assert entry.state is ConfigEntryState.SETUP_RETRY
 
 
+@pytest.mark.parametrize(
+    ("break_step", "reason_key"),
+    [
+        ("login_page_changed", "login_changed"),
+        ("token_garbage", "login_changed"),
+        ("token_500", "cannot_connect"),
+        ("start_429", "rate_limited"),
+        ("start_html", "login_changed"),
+    ],
+)
+async def test_failed_setup_names_the_cause_and_a_retry_loads(
+    hass: HomeAssistant, seeded: Portal, break_step: str, reason_key: str
+) -> None:
+    """The spine translates the client's error; the runtime it shut down leaves nothing behind,
+    so the next attempt, once the portal is back, starts clean."""
+    seeded.break_step = break_step
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=OWN,
+        data={"provider": "caruna", "username": USERNAME, "password": PASSWORD},
+    )
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert entry.error_reason_translation_key == reason_key
+    seeded.break_step = None
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert len(points(entry)) == 2
+
+
 async def test_transfer_price_option_prices_data_without_fees(
     hass: HomeAssistant, seeded: Portal
 ) -> None:
