@@ -101,6 +101,18 @@ async def add_entry(hass: HomeAssistant) -> CarunaConfigEntry:
     return result["result"]  # type: ignore[no-any-return]
 
 
+async def set_up_saved(hass: HomeAssistant, password: str = PASSWORD) -> MockConfigEntry:
+    """Set up an entry saved earlier (as after a restart), whatever the outcome."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=OWN,
+        data={"provider": "caruna", "username": USERNAME, "password": password},
+    )
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    return entry
+
+
 def points(entry: CarunaConfigEntry) -> list[CarunaPointCoordinator]:
     return entry.runtime_data.points
 
@@ -336,13 +348,7 @@ async def test_rejected_password_backs_off_then_asks_for_reauth(
 async def test_setup_with_rejected_password_asks_at_once(
     hass: HomeAssistant, seeded: Portal
 ) -> None:
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id=OWN,
-        data={"provider": "caruna", "username": USERNAME, "password": "old"},
-    )
-    entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(entry.entry_id)
+    entry = await set_up_saved(hass, "old")
     assert entry.state is ConfigEntryState.SETUP_ERROR
     assert [f["context"]["source"] for f in hass.config_entries.flow.async_progress()] == ["reauth"]
 
@@ -352,13 +358,7 @@ async def test_setup_retries_when_portal_is_down_or_changed(
     hass: HomeAssistant, seeded: Portal, break_step: str
 ) -> None:
     seeded.break_step = break_step
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id=OWN,
-        data={"provider": "caruna", "username": USERNAME, "password": PASSWORD},
-    )
-    entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(entry.entry_id)
+    entry = await set_up_saved(hass)
     assert entry.state is ConfigEntryState.SETUP_RETRY
 
 
@@ -378,20 +378,14 @@ async def test_failed_setup_names_the_cause_and_a_retry_loads(
     """The spine translates the client's error; the runtime it shut down leaves nothing behind,
     so the next attempt, once the portal is back, starts clean."""
     seeded.break_step = break_step
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id=OWN,
-        data={"provider": "caruna", "username": USERNAME, "password": PASSWORD},
-    )
-    entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(entry.entry_id)
+    entry = await set_up_saved(hass)
     assert entry.state is ConfigEntryState.SETUP_RETRY
     assert entry.error_reason_translation_key == reason_key
     seeded.break_step = None
     await hass.config_entries.async_reload(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED
-    assert len(points(entry)) == 2
+    assert len(entry.runtime_data.points) == 2
 
 
 async def test_transfer_price_option_prices_data_without_fees(
