@@ -98,8 +98,9 @@ class MeterHubCoordinator[DataT](DataUpdateCoordinator[DataT]):
         jitter: float = 0.1,
     ) -> None:
         """Set up polling at ``update_interval`` stretched by up to ``jitter`` (a fraction)."""
-        if update_interval is not None and jitter:
-            update_interval *= 1 + random.uniform(0, jitter)
+        self.jitter = jitter
+        if update_interval is not None:
+            update_interval = self.jittered(update_interval)
         super().__init__(
             hass,
             LOGGER,
@@ -109,6 +110,10 @@ class MeterHubCoordinator[DataT](DataUpdateCoordinator[DataT]):
         )
 
     _failing_since: datetime | None = None
+
+    def jittered(self, interval: timedelta) -> timedelta:
+        """``interval`` stretched by up to ``jitter``: for a subclass that changes its interval."""
+        return interval * (1 + random.uniform(0, self.jitter)) if self.jitter else interval
 
     async def _async_update_data(self) -> DataT:
         problems = entry_problems(self.hass, self._problems_entry_id)
