@@ -101,10 +101,13 @@ async def add_entry(hass: HomeAssistant) -> CarunaConfigEntry:
     return result["result"]  # type: ignore[no-any-return]
 
 
-async def set_up_saved(hass: HomeAssistant, password: str = PASSWORD) -> MockConfigEntry:
+async def set_up_saved(
+    hass: HomeAssistant, password: str = PASSWORD, title: str = "Caruna Plus"
+) -> MockConfigEntry:
     """Set up an entry saved earlier (as after a restart), whatever the outcome."""
     entry = MockConfigEntry(
         domain=DOMAIN,
+        title=title,
         unique_id=OWN,
         data={"provider": "caruna", "username": USERNAME, "password": password},
     )
@@ -135,12 +138,22 @@ def seeded(portal: Portal, provider: CarunaProvider, freezer: FrozenDateTimeFact
     return portal
 
 
+async def test_an_older_title_naming_the_user_is_replaced(
+    hass: HomeAssistant, seeded: Portal
+) -> None:
+    """Entries from before issue 23 were titled "Caruna Plus (<e-mail>)": logged, and in repairs."""
+    entry = await set_up_saved(hass, title=f"Caruna Plus ({USERNAME})")
+    await hass.async_block_till_done()
+    assert entry.title == "Caruna Plus"
+    assert entry.state is ConfigEntryState.LOADED
+
+
 async def test_flow_creates_one_entry_for_all_customer_numbers(
     hass: HomeAssistant, seeded: Portal
 ) -> None:
     entry = await add_entry(hass)
     assert entry.unique_id == OWN
-    assert entry.title == f"Caruna Plus ({USERNAME})"
+    assert entry.title == "Caruna Plus"  # issue 23: never the user's e-mail
     assert entry.data == {"provider": "caruna", "username": USERNAME, "password": PASSWORD}
     assert entry.state is ConfigEntryState.LOADED
 

@@ -25,6 +25,8 @@ from homeassistant.helpers.selector import (
 )
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 
+from ..const import CONF_PROVIDER, DOMAIN
+
 
 def device_id(key: str, *parts: str) -> str:
     """The device registry identifier of a meter or account: ``<provider key>_<part>_<part>...``.
@@ -33,6 +35,21 @@ def device_id(key: str, *parts: str) -> str:
     and must never change: users' entities hang on it. Pass the provider class's ``key``.
     """
     return "_".join((key, *parts))
+
+
+def entry_title(hass: HomeAssistant, key: str, name: str, unique_id: str) -> str:
+    """An entry title that says what the entry is, never whose: "Korto apartment", "Caruna Plus 2".
+
+    Home Assistant logs titles on every retry and writes them into repair texts, so a user name,
+    account or meter number there would end up in every pasted log. The number tells apart
+    several entries of one provider (rename them as you like).
+    """
+    others = [
+        entry
+        for entry in hass.config_entries.async_entries(DOMAIN)
+        if entry.data.get(CONF_PROVIDER) == key and entry.unique_id != unique_id
+    ]
+    return name if not others else f"{name} {len(others) + 1}"
 
 
 def number_box(minimum: float, maximum: float, unit: str) -> NumberSelector:

@@ -35,7 +35,7 @@ from homeassistant.helpers.selector import (
 )
 
 from ...api.caruna import PLUS_URL, CarunaClient, CarunaResponseError
-from ..base import FormError, Provider, Validated
+from ..base import FormError, Provider, Validated, entry_title
 from .runtime import (
     CONF_TRANSFER_PRICE,
     POINTS_INTERVAL,
@@ -115,7 +115,7 @@ class CarunaProvider(Provider[CarunaRuntime]):
             login_session.detach()
         unique_id = (login.own_customer_numbers or login.customer_numbers)[0]
         return Validated(
-            title=f"Caruna Plus ({username})",
+            title=entry_title(hass, self.key, "Caruna Plus", unique_id),
             unique_id=unique_id,
             data={CONF_USERNAME: username, CONF_PASSWORD: data[CONF_PASSWORD]},
         )
@@ -123,7 +123,15 @@ class CarunaProvider(Provider[CarunaRuntime]):
     async def async_create_runtime(
         self, hass: HomeAssistant, entry: CarunaConfigEntry
     ) -> CarunaRuntime:
-        """The client and its login session; the runtime logs in when it starts."""
+        """The client and its login session; the runtime logs in when it starts.
+
+        Entries made before titles stopped naming the user ("Caruna Plus (<e-mail>)") get the
+        neutral title here, once: Home Assistant logs titles and writes them into repairs.
+        """
+        if entry.data.get(CONF_USERNAME) and entry.data[CONF_USERNAME] in entry.title:
+            hass.config_entries.async_update_entry(
+                entry, title=entry_title(hass, self.key, "Caruna Plus", entry.unique_id or "")
+            )
         # Created inside the entry's setup, Home Assistant detaches it on unload as well.
         login_session = _login_session(hass, auto_cleanup=True)
         client = self._client(hass, login_session, entry.data)

@@ -34,8 +34,7 @@ from ...api.korto import (
     KortoUnknownApartmentError,
     normalise_token,
 )
-from ...const import CONF_PROVIDER, DOMAIN
-from ..base import FormError, Provider, Validated, number_box
+from ..base import FormError, Provider, Validated, entry_title, number_box
 from .runtime import KortoConfigEntry, KortoRuntime
 from .store import ReadingStore
 
@@ -91,7 +90,7 @@ class KortoProvider(Provider[KortoRuntime]):
         except KortoUnknownApartmentError as err:
             raise FormError(CONF_APARTMENT_ID, err.error_key) from err
         return Validated(
-            title=_title(hass, apartment_id),
+            title=entry_title(hass, self.key, "Korto apartment", apartment_id),
             unique_id=apartment_id,
             data={CONF_TOKEN: token, CONF_APARTMENT_ID: apartment_id},
         )
@@ -134,13 +133,3 @@ class KortoProvider(Provider[KortoRuntime]):
         if not MIN_UPDATE_INTERVAL_HOURS <= hours <= MAX_UPDATE_INTERVAL_HOURS:
             raise FormError(CONF_UPDATE_INTERVAL, "invalid_update_interval")
         return {**options, CONF_UPDATE_INTERVAL: hours}
-
-
-def _title(hass: HomeAssistant, apartment_id: str) -> str:
-    """The entry title: "Korto apartment", numbered when there are several, never the id."""
-    others = [
-        entry
-        for entry in hass.config_entries.async_entries(DOMAIN)
-        if entry.data.get(CONF_PROVIDER) == KortoProvider.key and entry.unique_id != apartment_id
-    ]
-    return "Korto apartment" if not others else f"Korto apartment {len(others) + 1}"
