@@ -472,8 +472,9 @@ def plausible_versions(telegram: str) -> set[str]:
         return {"ISKRA_IE", "Q3D"} if "0-0:1.0.0(" in telegram else {"2.2", "Q3D"}
     if ":96.1.4(" in telegram:
         return {"5B"}
-    if "1-0:1.8.3(" in telegram and "0-0:42.0.0(" in telegram:
-        return {"5EONHU"}
+    if "0-0:42.0.0(" in telegram:
+        # E.ON Hungary and Luxembourg name the meter there; Smarty meters say version 42.
+        return {"5EONHU"} if "1-0:1.8.3(" in telegram else {"5L"}
     if (match := _P1_VERSION_RE.search(telegram)) is not None:
         return {"4"} if match.group(1).startswith("4") else set(_FIVE)
     return {"4", *_FIVE}
@@ -496,8 +497,6 @@ def detect_version(telegram: str) -> str:
         return next(iter(plausible))
     if "Q3D" in plausible:
         return "ISKRA_IE" if "ISKRA_IE" in plausible else "2.2"
-    if "0-0:42.0.0(" in telegram:
-        return "5L"
     if "0-0:96.1.1(" not in telegram:
         return "5S"
     return "5" if "5" in plausible else "4"

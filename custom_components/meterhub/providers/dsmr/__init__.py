@@ -168,6 +168,8 @@ class DsmrProvider(Provider[DsmrRuntime]):
             # Name the version as the list does, so the user finds it there.
             if err.detected in VERSION_LABELS:
                 err.detected = VERSION_LABELS[err.detected]
+            elif err.detected == "encrypted":
+                err.detected = f"{VERSION_LABELS['MSn']} / {VERSION_LABELS['SAGEMCOM_T210_D_R']}"
             raise
         decoder = TelegramDecoder(version)
         try:
