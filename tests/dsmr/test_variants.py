@@ -14,6 +14,7 @@ from typing import Any
 
 from dsmr_parser import telegram_specifications
 from dsmr_parser.clients.telegram_buffer import EncryptedTelegramBuffer
+from dsmr_parser.exceptions import InvalidChecksumError
 from dsmr_parser.objects import Telegram
 from dsmr_parser.parsers import TelegramParser
 import pytest
@@ -22,6 +23,13 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.meterhub.api.dsmr import (
+    PROFILES,
+    ReaderStats,
+    TelegramFramer,
+    crc16,
+    plausible_versions,
+)
 from custom_components.meterhub.const import DOMAIN
 from custom_components.meterhub.providers.dsmr import meter_key
 from custom_components.meterhub.providers.dsmr.sensors import ELECTRICITY_SENSORS
@@ -357,7 +365,12 @@ async def test_new_key_at_the_meter_asks_for_it_again(
         await wait_for(lambda: entry.runtime_data.shown >= 1)
         # The grid operator changes the key: frames stop decrypting, a reauth flow starts.
         sender.telegram = variants.encrypt(plain, key=variants.WRONG_KEY)  # type: ignore[assignment]
-        await wait_for(lambda: any(entry.async_get_active_flows(hass, {"reauth"})))
+        await wait_for(
+            lambda: any(
+                flow.get("step_id") == "reauth_confirm"
+                for flow in entry.async_get_active_flows(hass, {"reauth"})
+            )
+        )
         assert entry.runtime_data.reader.stats.decrypt_errors >= 3
         (flow,) = entry.async_get_active_flows(hass, {"reauth"})
         result = await hass.config_entries.flow.async_configure(flow["flow_id"])
@@ -427,3 +440,24 @@ async def test_swedish_meters_on_two_ports_are_two_meters(
     finally:
         for sender in senders:
             await sender.stop()
+
+
+def test_unpadded_crc_is_accepted_as_dsmr_parser_accepts_it() -> None:
+    """The issue's second defect: ``!5A3`` for ``05A3`` was refused as a wrong version."""
+    telegram = variants.with_unpadded_crc()
+    checksum = telegram.rsplit("!", 1)[1].strip()
+    assert len(checksum) < 4
+    TelegramParser.validate_checksum(telegram)  # the library accepts it...
+    stats = ReaderStats()
+    assert TelegramFramer(PROFILES["5"], stats).feed(telegram.encode()) == [telegram]  # ...so do we
+    assert "5" in plausible_versions(telegram)
+    # One wrong digit is still a CRC error, for both.
+    broken = telegram.replace("*kWh", "*kWH", 1)
+    with pytest.raises(InvalidChecksumError):
+        TelegramParser.validate_checksum(broken)
+    assert TelegramFramer(PROFILES["5"], stats).feed(broken.encode()) == []
+    assert stats.crc_errors == 1
+    # Our table CRC equals the library's on every variant.
+    for text in (variants.eon_hungary(), variants.sweden(), variants.belgium_with_history()):
+        body = text[: text.rindex("!") + 1]
+        assert crc16(body.encode()) == TelegramParser.crc16(body)
