@@ -13,12 +13,14 @@ one-shot variant a config flow uses to test a port. Nothing here imports Home As
 
 from __future__ import annotations
 
+from array import array
 import asyncio
 from collections.abc import Callable
 import contextlib
 from dataclasses import asdict, dataclass, field
 import logging
 import re
+import sys
 import time
 from typing import Any, Final, Protocol
 
@@ -209,15 +211,39 @@ def _crc_table() -> tuple[int, ...]:
 _CRC_TABLE: Final = _crc_table()
 
 
+def _crc_pair_table() -> array[int]:
+    """The CRC state after two more bytes, by ``state ^ (first | second << 8)``.
+
+    A 16-bit reflected CRC folds two bytes at once: after XOR-ing them into the state, the sixteen
+    shift steps depend on nothing else. Half the Python loop iterations for 128 KiB of table.
+    """
+    return array("H", (_fold_two(x) for x in range(65536)))
+
+
+def _fold_two(value: int) -> int:
+    low = (value >> 8) ^ _CRC_TABLE[value & 0xFF]
+    return (low >> 8) ^ _CRC_TABLE[low & 0xFF]
+
+
+_CRC_PAIRS: Final = _crc_pair_table()
+_LITTLE_ENDIAN: Final = sys.byteorder == "little"
+
+
 def crc16(data: bytes) -> int:
     """CRC-16/ARC (reflected polynomial 0xA001, initial 0), the DSMR telegram checksum.
 
     The same function as ``dsmr_parser``'s ``TelegramParser.crc16`` (the tests hold the two equal),
-    about ten times cheaper: that one builds ctypes objects and parses hex strings per character,
-    which made the CRC the most expensive step of handling a telegram.
+    many times cheaper: that one builds ctypes objects and parses hex strings per character,
+    which made the CRC the most expensive step of handling a telegram. Two bytes per step.
     """
     crc = 0
     table = _CRC_TABLE
+    even = len(data) & ~1
+    if _LITTLE_ENDIAN and even:
+        pairs = _CRC_PAIRS
+        for word in memoryview(data)[:even].cast("H"):
+            crc = pairs[crc ^ word]
+        data = data[even:]
     for byte in data:
         crc = (crc >> 8) ^ table[(crc ^ byte) & 0xFF]
     return crc

@@ -278,11 +278,6 @@ def read_electricity(
     return reading
 
 
-def electricity_values(parsed: Telegram, version: str) -> dict[str, SensorValue]:
-    """The electricity sensors' values from a parsed telegram, by key (absent fields left out)."""
-    return read_electricity(parsed, version, lambda key, unit: None).values
-
-
 def with_unit(description: DsmrSensorDescription, unit: str | None) -> DsmrSensorDescription:
     """The description for a meter whose telegrams give this sensor in ``unit``.
 
