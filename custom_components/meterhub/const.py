@@ -39,6 +39,8 @@ REDACT_KEYS: Final = frozenset(
         "apartment_id",
         "meter_id",
         "forward_to",
+        "encryption_key",
+        "authentication_key",
         "unique_id",
         "meter",
         "url",

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+import hashlib
+from typing import Any, ClassVar, Final
 
+from dsmr_parser.objects import Telegram
 import probatio as vol
 import serialx
 
@@ -16,19 +18,25 @@ from homeassistant.helpers.selector import (
     SelectSelectorMode,
     TextSelector,
     TextSelectorConfig,
+    TextSelectorType,
 )
 
 from ...api.dsmr import (
+    PROFILES,
     VERSIONS,
     DsmrWrongVersionError,
+    MeterKeys,
     TelegramDecoder,
     async_read_first_telegram,
+    valid_key,
 )
 from ...const import LOGGER
 from ..base import FormError, Provider, Validated, number_box
 from . import const
 from .const import (
+    CONF_AUTHENTICATION_KEY,
     CONF_DSMR_VERSION,
+    CONF_ENCRYPTION_KEY,
     CONF_FORWARD_TO,
     CONF_PORT,
     CONF_TIME_BETWEEN_UPDATE,
@@ -36,7 +44,29 @@ from .const import (
     VERSION_LABELS,
 )
 from .forwarding import parse_targets
-from .runtime import DsmrConfigEntry, DsmrRuntime
+from .runtime import DsmrConfigEntry, DsmrRuntime, keys_of
+
+#: Registers a meter without an equipment identifier is told apart by, with its port and header.
+_FIRST_READINGS: Final = (
+    "ELECTRICITY_IMPORTED_TOTAL",
+    "ELECTRICITY_USED_TARIFF_1",
+    "ELECTRICITY_EXPORTED_TOTAL",
+)
+
+
+def meter_key(port: str, telegram: str, parsed: Telegram) -> str:
+    """A stable unique id for a meter that sends no equipment identifier (5S, Sagemcom T210-D-R).
+
+    A hash of the port, the header line and the first energy readings seen at setup: the header
+    alone names only the model (two such meters would collide), the port tells them apart, and the
+    readings tell a replaced meter on the same port from the old one. Taken once, at setup, and
+    stored as the entry's unique id, so it never changes afterwards.
+    """
+    header = telegram.split("\r\n", 1)[0]
+    readings = [str(getattr(getattr(parsed, name, None), "value", "")) for name in _FIRST_READINGS]
+    digest = hashlib.sha256("|".join([port, header, *readings]).encode()).hexdigest()
+    return f"p1_{digest[:16]}"
+
 
 BY_ID = "/dev/serial/by-id/"
 
@@ -51,13 +81,43 @@ def _list_ports() -> list[str]:
     return sorted(set(ports), key=lambda path: (not path.startswith(BY_ID), path))
 
 
+SMARTY_AUTH_KEY: Final = "00112233445566778899AABBCCDDEEFF"
+
+
+def _key_fields() -> dict[Any, Any]:
+    """The decryption key (required) and the authentication key (only where the meter needs one)."""
+    secret = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
+    return {
+        vol.Required(CONF_ENCRYPTION_KEY): secret,
+        vol.Optional(CONF_AUTHENTICATION_KEY): secret,
+    }
+
+
+def _keys_from_form(data: Mapping[str, Any]) -> MeterKeys:
+    """The keys typed into the form (spaces and case forgiven), or a field error."""
+    encryption = "".join(str(data.get(CONF_ENCRYPTION_KEY) or "").split()).upper()
+    authentication = "".join(str(data.get(CONF_AUTHENTICATION_KEY) or "").split()).upper()
+    if not valid_key(encryption):
+        raise FormError(CONF_ENCRYPTION_KEY, "invalid_key")
+    if authentication and not valid_key(authentication):
+        raise FormError(CONF_AUTHENTICATION_KEY, "invalid_key")
+    return keys_of({CONF_ENCRYPTION_KEY: encryption, CONF_AUTHENTICATION_KEY: authentication})
+
+
 class DsmrProvider(Provider[DsmrRuntime]):
     """A P1 port: serial device or ``socket://host:port``."""
 
     key: ClassVar[str] = "dsmr"
+    secret_fields: ClassVar[tuple[str, ...]] = (CONF_ENCRYPTION_KEY, CONF_AUTHENTICATION_KEY)
 
     async def async_schema(self, hass: HomeAssistant, defaults: Mapping[str, Any]) -> vol.Schema:
-        """Port (a list of the ports Home Assistant sees, or typed) and DSMR version."""
+        """Port (a list of the ports Home Assistant sees, or typed) and DSMR version.
+
+        The key fields appear once an encrypted version is chosen (the form comes back asking for
+        them), and in reauthentication, which shows only them.
+        """
+        version = defaults.get(CONF_DSMR_VERSION)
+        encrypted = version in PROFILES and PROFILES[version].encrypted
         ports = await hass.async_add_executor_job(_list_ports)
         current = defaults.get(CONF_PORT)
         if current and current not in ports:
@@ -83,6 +143,7 @@ class DsmrProvider(Provider[DsmrRuntime]):
                         mode=SelectSelectorMode.DROPDOWN,
                     )
                 ),
+                **(_key_fields() if encrypted else {}),
             }
         )
 
@@ -93,21 +154,39 @@ class DsmrProvider(Provider[DsmrRuntime]):
         if not port:
             raise FormError(CONF_PORT, "cannot_connect")
         if version not in VERSIONS:
-            raise FormError(CONF_DSMR_VERSION, "wrong_version")
-        telegram = await async_read_first_telegram(port, version, const.VALIDATE_TIMEOUT)
+            raise DsmrWrongVersionError("not a version this integration knows")
+        stored: dict[str, Any] = {CONF_PORT: port, CONF_DSMR_VERSION: version}
+        keys: MeterKeys | None = None
+        if PROFILES[version].encrypted:
+            keys = _keys_from_form(data)
+            stored[CONF_ENCRYPTION_KEY] = keys.encryption_key
+            if keys.authentication_key:
+                stored[CONF_AUTHENTICATION_KEY] = keys.authentication_key
+        try:
+            telegram = await async_read_first_telegram(port, version, const.VALIDATE_TIMEOUT, keys)
+        except DsmrWrongVersionError as err:
+            # Name the version as the list does, so the user finds it there.
+            if err.detected in VERSION_LABELS:
+                err.detected = VERSION_LABELS[err.detected]
+            elif err.detected == "encrypted":
+                err.detected = f"{VERSION_LABELS['MSn']} / {VERSION_LABELS['SAGEMCOM_T210_D_R']}"
+            raise
         decoder = TelegramDecoder(version)
         try:
             parsed = decoder.decode(telegram)
         except Exception as err:  # the parser's errors are not a closed set
             raise DsmrWrongVersionError("the telegram does not parse as this version") from err
-        equipment_id = decoder.equipment_id(parsed, telegram)
-        if equipment_id is None:
+        if decoder.profile.identifier is None:
+            unique_id: str | None = meter_key(port, telegram, parsed)
+        else:
+            unique_id = decoder.equipment_id(parsed, telegram)
+        if unique_id is None:
             raise DsmrWrongVersionError("no equipment identifier for this version")
-        return Validated(
-            title=f"P1 meter ({port})",
-            unique_id=equipment_id,
-            data={CONF_PORT: port, CONF_DSMR_VERSION: version},
-        )
+        return Validated(title=f"P1 meter ({port})", unique_id=unique_id, data=stored)
+
+    def description_placeholders(self) -> dict[str, str]:
+        """The fixed authentication key of Luxembourg Smarty meters, quoted in the key's help."""
+        return {"smarty_auth_key": SMARTY_AUTH_KEY}
 
     async def async_create_runtime(
         self, hass: HomeAssistant, entry: DsmrConfigEntry

@@ -6,7 +6,7 @@ entities read plain values instead of walking parser objects on every state writ
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Final
@@ -50,10 +50,16 @@ class MbusReading:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class P1Snapshot:
-    """The values of one telegram, by sensor key, and its M-Bus readings by channel."""
+    """The values of one telegram, by sensor key, and its M-Bus readings by channel.
+
+    ``units`` holds the unit each value came with in the telegram (W or kW, ...); ``attributes``
+    the extra attributes of a sensor (the months behind the Belgian peak sensors).
+    """
 
     values: dict[str, SensorValue]
     mbus: dict[int, MbusReading]
+    units: dict[str, str] = field(default_factory=dict)
+    attributes: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 def _first(obj: Any, names: tuple[str, ...]) -> Any:
@@ -74,7 +80,11 @@ def _kind(device_type: int | None, unit: str | None) -> str | None:
 
 
 def mbus_readings(parsed: Telegram) -> dict[int, MbusReading]:
-    """The M-Bus meters in a telegram; channels of a kind we do not know are left out."""
+    """The M-Bus meters in a telegram: the channels whose reading carries a unit.
+
+    The kind comes from the channel's device type (``0-n:24.1.0``); a channel without one is taken
+    for gas when it counts m³. Empty channels and kinds we do not know are left out.
+    """
     readings: dict[int, MbusReading] = {}
     for device in getattr(parsed, "MBUS_DEVICES", ()):
         reading = _first(device, _READING_ATTRS)
@@ -86,6 +96,9 @@ def mbus_readings(parsed: Telegram) -> dict[int, MbusReading]:
         except TypeError, ValueError:
             device_type = None
         unit = reading.unit
+        if not unit:
+            # An empty channel (``0-1:24.2.1(700101010000W)(00000000)``): no meter behind it.
+            continue
         if (kind := _kind(device_type, unit)) is None:
             continue
         ident = _first(device, _ID_ATTRS)

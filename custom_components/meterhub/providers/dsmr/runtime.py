@@ -10,7 +10,7 @@ changed.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 import re
 import time
 from typing import Any, Final
@@ -18,15 +18,25 @@ from typing import Any, Final
 from homeassistant.components.sensor import SensorEntity
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP
 from homeassistant.core import Event, HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceInfo
 
-from ...api.dsmr import DsmrConnectionError, P1Reader, TelegramDecoder
+from ...api.dsmr import (
+    PROFILES,
+    DsmrConnectionError,
+    DsmrInvalidKeyError,
+    MeterKeys,
+    P1Reader,
+    TelegramDecoder,
+)
 from ...const import LOGGER
 from ...entity import meter_device
 from ...statistics import VOLUME_M3, StatisticSeries
 from ..base import ProviderConfigEntry, ProviderRuntime, device_id
 from .const import (
+    CONF_AUTHENTICATION_KEY,
     CONF_DSMR_VERSION,
+    CONF_ENCRYPTION_KEY,
     CONF_PORT,
     CONF_TIME_BETWEEN_UPDATE,
     DEFAULT_TIME_BETWEEN_UPDATE,
@@ -35,7 +45,13 @@ from .coordinator import DsmrCoordinator
 from .forwarding import Forwarder, forward_targets
 from .history import MbusStatistics
 from .model import MbusReading, P1Snapshot, mbus_readings
-from .sensors import ELECTRICITY_SENSORS, DsmrSensor, electricity_values, mbus_description
+from .sensors import (
+    ELECTRICITY_SENSORS,
+    DsmrSensor,
+    mbus_description,
+    read_electricity,
+    with_unit,
+)
 
 #: The M-Bus reading lines: when their text changes, a new gas/water reading has arrived.
 _MBUS_LINES: Final = re.compile(r"^\d-\d:24\.[23]\.[013]\(.*$", re.MULTILINE)
@@ -45,6 +61,14 @@ SILENT_TIMEOUT: Final = 60.0
 _STATISTIC_UNITS: Final = {"gas", "water"}
 
 type DsmrConfigEntry = ProviderConfigEntry[DsmrRuntime]
+
+
+def keys_of(data: Mapping[str, Any]) -> MeterKeys:
+    """An encrypted meter's keys as the entry (or the form) holds them."""
+    return MeterKeys(
+        encryption_key=str(data.get(CONF_ENCRYPTION_KEY) or ""),
+        authentication_key=str(data.get(CONF_AUTHENTICATION_KEY) or "") or None,
+    )
 
 
 class DsmrRuntime(ProviderRuntime):
@@ -69,6 +93,8 @@ class DsmrRuntime(ProviderRuntime):
             on_telegram=self._on_telegram,
             on_connection=self._on_connection,
             silent_timeout=SILENT_TIMEOUT,
+            keys=keys_of(entry.data) if PROFILES[self.version].encrypted else None,
+            on_invalid_key=self._on_invalid_key,
         )
         self.forwarders = [Forwarder(hass, url, key) for url, key in forward_targets(entry.options)]
         self._last_shown = -1e12
@@ -81,6 +107,8 @@ class DsmrRuntime(ProviderRuntime):
         self._stop_listener: Any = None
         self.parse_errors = 0
         self.shown = 0
+        self._unknown_units: set[tuple[str, str | None]] = set()
+        self._electricity_device_id: str | None = None
 
     # --- life cycle ------------------------------------------------------------------------
 
@@ -141,6 +169,25 @@ class DsmrRuntime(ProviderRuntime):
             )
 
     @callback
+    def _on_invalid_key(self) -> None:
+        """The meter's frames no longer decrypt (a new key at the grid operator): ask for it."""
+        LOGGER.warning("The P1 meter's telegrams cannot be decrypted with the saved keys")
+        self.coordinator.async_set_update_error(
+            DsmrInvalidKeyError("the telegrams do not decrypt with the saved keys")
+        )
+        self.entry.async_start_reauth(self.hass)
+
+    @callback
+    def _unknown_unit(self, key: str, unit: str | None) -> None:
+        """Log a unit no sensor can show, once per sensor and unit."""
+        if (key, unit) in self._unknown_units:
+            return
+        self._unknown_units.add((key, unit))
+        LOGGER.warning(
+            "The meter gives %s in an unknown unit (%s); the sensor stays unknown", key, unit
+        )
+
+    @callback
     def _on_telegram(self, telegram: str) -> None:
         for forwarder in self.forwarders:
             forwarder.enqueue(telegram)
@@ -162,8 +209,12 @@ class DsmrRuntime(ProviderRuntime):
             self.parse_errors += 1
             LOGGER.debug("A telegram could not be parsed", exc_info=True)
             return
+        electricity = read_electricity(parsed, self.version, self._unknown_unit)
         snapshot = P1Snapshot(
-            values=electricity_values(parsed, self.version), mbus=mbus_readings(parsed)
+            values=electricity.values,
+            mbus=mbus_readings(parsed),
+            units=electricity.units,
+            attributes=electricity.attributes,
         )
         self.shown += 1
         # Data first: new entities write their state as soon as they are added.
@@ -186,14 +237,35 @@ class DsmrRuntime(ProviderRuntime):
             serial_number=self.meter_id,
         )
 
+    def _electricity_registry_id(self) -> str:
+        """The electricity meter's device registry id, registering the device if need be.
+
+        M-Bus meters hang under it by ``via_device_id`` (the registry id): the identifier tuple
+        ``via_device`` is deprecated in Home Assistant 2026.10 and 2026.11 alike.
+        """
+        if self._electricity_device_id is None:
+            info = self._electricity_device()
+            device = dr.async_get(self.hass).async_get_or_create(
+                config_entry_id=self.entry.entry_id,
+                identifiers=info["identifiers"],
+                name=info.get("name"),
+                model=info.get("model"),
+                serial_number=info.get("serial_number"),
+            )
+            self._electricity_device_id = device.id
+        return self._electricity_device_id
+
     def _add_new_entities(self, snapshot: P1Snapshot) -> None:
         new: list[DsmrSensor] = []
         if any(key not in self._entities for key in snapshot.values):
             device = self._electricity_device()
             for description in ELECTRICITY_SENSORS:
-                if description.key in snapshot.values and description.key not in self._entities:
-                    entity = DsmrSensor(self.coordinator, device, description)
-                    self._entities[description.key] = entity
+                key = description.key
+                if key in snapshot.values and key not in self._entities:
+                    entity = DsmrSensor(
+                        self.coordinator, device, with_unit(description, snapshot.units.get(key))
+                    )
+                    self._entities[key] = entity
                     new.append(entity)
         for reading in snapshot.mbus.values():
             slot = f"mbus_{reading.channel}"
@@ -205,6 +277,7 @@ class DsmrRuntime(ProviderRuntime):
                 name=f"{reading.kind.capitalize()} meter",
                 serial_number=reading.identifier,
             )
+            device["via_device_id"] = self._electricity_registry_id()
             entity = DsmrSensor(self.coordinator, device, mbus_description(reading))
             self._entities[slot] = entity
             new.append(entity)

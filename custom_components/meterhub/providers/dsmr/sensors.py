@@ -8,10 +8,10 @@ disabled, diagnostic ones are marked so.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
 from dsmr_parser.objects import Telegram
 
@@ -106,6 +106,9 @@ def _electric(key: str, field: str, device_class: SensorDeviceClass, unit: str) 
     )
 
 
+#: The e-MUCS 13-month history of monthly peaks (``0-0:98.1.0``), billed by the capacity tariff.
+_PEAKS = "BELGIUM_MAXIMUM_DEMAND_13_MONTHS"
+
 ELECTRICITY_SENSORS: tuple[DsmrSensorDescription, ...] = (
     _describe(
         "timestamp",
@@ -124,8 +127,12 @@ ELECTRICITY_SENSORS: tuple[DsmrSensorDescription, ...] = (
     ),
     _energy("electricity_used_tariff_1", "ELECTRICITY_USED_TARIFF_1"),
     _energy("electricity_used_tariff_2", "ELECTRICITY_USED_TARIFF_2"),
+    _energy("electricity_used_tariff_3", "ELECTRICITY_USED_TARIFF_3"),
+    _energy("electricity_used_tariff_4", "ELECTRICITY_USED_TARIFF_4"),
     _energy("electricity_delivered_tariff_1", "ELECTRICITY_DELIVERED_TARIFF_1"),
     _energy("electricity_delivered_tariff_2", "ELECTRICITY_DELIVERED_TARIFF_2"),
+    _energy("electricity_delivered_tariff_3", "ELECTRICITY_DELIVERED_TARIFF_3"),
+    _energy("electricity_delivered_tariff_4", "ELECTRICITY_DELIVERED_TARIFF_4"),
     _energy("electricity_imported_total", "ELECTRICITY_IMPORTED_TOTAL"),
     _energy("electricity_exported_total", "ELECTRICITY_EXPORTED_TOTAL"),
     *(
@@ -164,6 +171,8 @@ ELECTRICITY_SENSORS: tuple[DsmrSensorDescription, ...] = (
     ),
     _power("belgium_current_average_demand", "BELGIUM_CURRENT_AVERAGE_DEMAND"),
     _power("belgium_maximum_demand_current_month", "BELGIUM_MAXIMUM_DEMAND_MONTH"),
+    _power("belgium_maximum_demand_last_month", _PEAKS),
+    _power("belgium_maximum_demand_13_months_average", _PEAKS),
     _power(
         "belgium_max_power_per_phase", "ACTUAL_TRESHOLD_ELECTRICITY", enabled=False, diagnostic=True
     ),
@@ -179,23 +188,122 @@ ELECTRICITY_SENSORS: tuple[DsmrSensorDescription, ...] = (
 _BELGIAN_ONLY = frozenset({"belgium_max_power_per_phase", "belgium_max_current_per_phase"})
 
 
-def electricity_values(parsed: Telegram, version: str) -> dict[str, SensorValue]:
-    """The electricity sensors' values from a parsed telegram, by key (absent fields left out)."""
-    values: dict[str, SensorValue] = {}
-    for description in ELECTRICITY_SENSORS:
-        found = getattr(parsed, description.field, None)
-        if found is None or (description.key in _BELGIAN_ONLY and version != "5B"):
+#: The units a telegram may give a quantity in, by device class, as Home Assistant writes them.
+_UNITS: Final[dict[SensorDeviceClass | None, dict[str, str]]] = {
+    SensorDeviceClass.POWER: {"W": UnitOfPower.WATT, "kW": UnitOfPower.KILO_WATT},
+    SensorDeviceClass.ENERGY: {
+        "Wh": UnitOfEnergy.WATT_HOUR,
+        "kWh": UnitOfEnergy.KILO_WATT_HOUR,
+        "MWh": UnitOfEnergy.MEGA_WATT_HOUR,
+    },
+    SensorDeviceClass.VOLTAGE: {"V": UnitOfElectricPotential.VOLT},
+    SensorDeviceClass.CURRENT: {"A": UnitOfElectricCurrent.AMPERE},
+}
+
+type UnknownUnit = Callable[[str, str | None], None]
+
+
+@dataclass(slots=True)
+class ElectricityReading:
+    """The electricity part of a snapshot: values, the units they came in, extra attributes."""
+
+    values: dict[str, SensorValue] = field(default_factory=dict)
+    units: dict[str, str] = field(default_factory=dict)
+    attributes: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _peak_history(found: Any) -> tuple[dict[str, float], str | None, float | None]:
+    """The monthly peaks by month (``2026-10``), their unit and the newest month's peak."""
+    months: dict[str, float] = {}
+    units: set[str | None] = set()
+    newest: tuple[datetime, float] | None = None
+    for peak in found if isinstance(found, list) else ():
+        if not isinstance(peak.value, Decimal) or not isinstance(peak.datetime, datetime):
             continue
-        value = found.value
-        if description.key == "electricity_active_tariff":
+        value = round(float(peak.value), 3)
+        # A peak is stamped with the end of its month (midnight starting the next one).
+        month = (peak.datetime - timedelta(seconds=1)).strftime("%Y-%m")
+        months[month] = value
+        units.add(peak.unit)
+        if newest is None or peak.datetime > newest[0]:
+            newest = (peak.datetime, value)
+    unit = units.pop() if len(units) == 1 else None
+    return dict(sorted(months.items())), unit, None if newest is None else newest[1]
+
+
+def read_electricity(
+    parsed: Telegram, version: str, unknown_unit: UnknownUnit
+) -> ElectricityReading:
+    """The electricity sensors' values and units from a parsed telegram (absent fields left out).
+
+    Units are the telegram's own: an EasyMeter Q3D gives power in W, a DSMR 5 meter in kW. A
+    value whose unit is not one its sensor can show is reported to ``unknown_unit`` and kept as
+    None (unknown) rather than shown as a wrong number.
+    """
+    reading = ElectricityReading()
+    for description in ELECTRICITY_SENSORS:
+        key = description.key
+        found = getattr(parsed, description.field, None)
+        if found is None or (key in _BELGIAN_ONLY and version != "5B"):
+            continue
+        unit: str | None
+        if description.field == _PEAKS:
+            months, unit, newest = _peak_history(found)
+            if not months:
+                continue
+            value: Any = (
+                newest
+                if key == "belgium_maximum_demand_last_month"
+                else round(sum(months.values()) / len(months), 3)
+            )
+            reading.attributes[key] = {"months": months}
+        else:
+            value = found.value
+            unit = getattr(found, "unit", None)
+        if key == "electricity_active_tariff":
             value = tariff(value, version)
         elif isinstance(value, Decimal):
             value = round(float(value), 3)
         elif not isinstance(value, (int, float, str, datetime)):
             continue
+        if description.native_unit_of_measurement is not None:
+            known = _UNITS[description.device_class].get(unit or "")
+            if known is None:
+                unknown_unit(key, unit)
+                reading.values[key] = None
+                continue
+            reading.units[key] = known
         if value is not None:
-            values[description.key] = value
-    return values
+            reading.values[key] = value
+    return reading
+
+
+def with_unit(description: DsmrSensorDescription, unit: str | None) -> DsmrSensorDescription:
+    """The description for a meter whose telegrams give this sensor in ``unit``.
+
+    Fixed when the entity is created from the first telegram; should a later telegram give another
+    unit, the sensor shows unknown instead of a number in the wrong unit.
+    """
+    if unit is None or unit == description.native_unit_of_measurement:
+        expected = description.native_unit_of_measurement
+    else:
+        expected = unit
+    key = description.key
+
+    def value(snapshot: P1Snapshot) -> SensorValue:
+        if expected is not None and snapshot.units.get(key) != expected:
+            return None
+        return snapshot.values.get(key)
+
+    def attributes(snapshot: P1Snapshot) -> dict[str, Any] | None:
+        return snapshot.attributes.get(key)
+
+    return replace(
+        description,
+        native_unit_of_measurement=expected,
+        value_fn=value,
+        attributes_fn=attributes,
+    )
 
 
 # --- M-Bus meters ----------------------------------------------------------------------------
