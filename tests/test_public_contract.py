@@ -42,7 +42,7 @@ from .dsmr_reader.standin import (
     start_standin as dsmr_reader_standin,
 )
 from .enedis.conftest import advance
-from .enedis.gateway import PRM, TOKEN, FakeGateway
+from .enedis.standin import PRM, TOKEN, FakeGateway
 from .helpers import public_contract, start_flow, unload_all
 from .korto.standin import (
     APARTMENT_ID,

@@ -10,9 +10,8 @@ LOGGER: Final = logging.getLogger(__package__)
 
 CONF_PROVIDER: Final = "provider"
 
-# Provider keys live on each Provider class (``Provider.key``); these two are kept for
-# enedis/caruna until phase B.
-PROVIDER_ENEDIS: Final = "enedis"
+# Provider keys live on each Provider class (``Provider.key``); this one is kept for
+# caruna until phase B.
 PROVIDER_CARUNA: Final = "caruna"
 
 # Keys whose values are secrets or identifiers: never logged, always redacted in diagnostics.

@@ -23,8 +23,9 @@ from custom_components.meterhub.providers.enedis.planner import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 
-from .conftest import add_entry, advance, changes, day_changes, follow_plan
-from .gateway import PARIS, PRM, FakeGateway, Request, local_midnight
+from ..helpers import changes
+from .conftest import add_entry, advance, day_changes, follow_plan, stat_id
+from .standin import PARIS, PRM, FakeGateway, Request, local_midnight
 
 
 @pytest.fixture(autouse=True)
@@ -122,7 +123,7 @@ async def test_late_day_gets_one_retry_then_waits_for_the_next_morning(
     assert attempts[1] - attempts[0] >= timedelta(hours=4)
     assert len(gateway.requests) <= 9
     june10 = local_midnight(date(2026, 6, 10))
-    hours = await changes(hass, "consumption", june10, june10 + timedelta(days=1))
+    hours = await changes(hass, stat_id("consumption"), june10, june10 + timedelta(days=1))
     assert list(hours.values()) == [1.0] * 24  # the curve replaced the placeholder
 
 
@@ -179,7 +180,7 @@ async def test_meter_younger_than_a_year_starts_history_at_its_activation(
     assert set(used.values()) == {24.0}
     # The week the meter started in was fetched from its first day: hourly, not a placeholder.
     first = local_midnight(date(2026, 5, 30))
-    hours = await changes(hass, "consumption", first, first + timedelta(days=1))
+    hours = await changes(hass, stat_id("consumption"), first, first + timedelta(days=1))
     assert list(hours.values()) == [1.0] * 24
 
 
@@ -313,7 +314,7 @@ async def test_production_enabled_later_gets_its_history(
     assert len(made) == 40
     assert {round(value, 3) for value in made.values()} == {per_day}
     june5 = local_midnight(date(2026, 6, 5))
-    hours = await changes(hass, "production", june5, june5 + timedelta(days=1))
+    hours = await changes(hass, stat_id("production"), june5, june5 + timedelta(days=1))
     assert len(hours) == 24  # from the load curve, not a midnight placeholder
 
 
