@@ -256,6 +256,25 @@ def test_morning_attempt_never_comes_sooner_than_the_backfill_gap() -> None:
     )
 
 
+def test_no_draw_brings_the_step_after_the_backfill_within_30_minutes() -> None:
+    """The backfill's last step at 07:41 Paris, then the morning attempt at 08:<random minute>.
+
+    Before the planner took the later of the two, draws of 5 to 8 put the attempt 25 to 28 minutes
+    after that step (what the simulated week saw in about 2 runs out of 26). Every draw is tried.
+    """
+    last_step = datetime(2026, 6, 10, 5, 41, 2, tzinfo=UTC)  # 07:41:02 Paris
+    for minute in range(60):
+        draw = lambda low, high, m=minute: min(max(m, low), high)  # noqa: E731
+        for attempts in (0, 1):
+            plan = PlanState(daily_depth=0, backfill_planned=True, newest_week_done=True)
+            assert not plan.backfilling
+            for _ in range(attempts):
+                plan.note_attempt(date(2026, 6, 9), last_step - timedelta(hours=5))
+            for yesterday_done in (False, True):
+                planned = plan.schedule(last_step, yesterday_done=yesterday_done, rng=draw)
+                assert planned - last_step >= timedelta(minutes=30), (minute, attempts)
+
+
 def test_budget_postpones_until_old_requests_age_out() -> None:
     budget = RequestBudget()
     t0 = datetime(2026, 6, 10, tzinfo=UTC)
