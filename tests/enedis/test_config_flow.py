@@ -16,7 +16,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 
-from ..helpers import start_flow
+from ..helpers import only_reauth_flow, start_flow
 from .conftest import add_entry, advance
 from .standin import PRM, TOKEN, FakeGateway
 
@@ -111,9 +111,7 @@ async def test_reauth_asks_for_the_token_only(
     entry = await add_entry(hass)
     gateway.tokens = {"renewed-token"}
     await advance(hass, freezer, timedelta(minutes=5))
-    flows = hass.config_entries.flow.async_progress()
-    assert [flow["context"]["source"] for flow in flows] == ["reauth"]
-    flow_id = flows[0]["flow_id"]
+    flow_id = only_reauth_flow(hass)
     result = await hass.config_entries.flow.async_configure(flow_id, {"token": "still-old"})
     assert result["errors"] == {"base": "invalid_auth"}
     assert list(result["data_schema"].schema) == ["token"]

@@ -15,7 +15,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 
-from ..helpers import changes
+from ..helpers import assert_remove_deletes_store, changes
 from .conftest import add_entry, advance, day_changes, stat_id, sums
 from .standin import PARIS, PRM, FakeGateway, local_midnight
 
@@ -256,13 +256,7 @@ async def test_removing_the_entry_deletes_its_local_copy(
     freezer.move_to(START)
     entry = await add_entry(hass)
     await advance(hass, freezer, timedelta(hours=1))
-    await hass.config_entries.async_unload(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
-    store = f"meterhub.enedis.{entry.entry_id}"
-    assert store in hass_storage
-    await hass.config_entries.async_remove(entry.entry_id)
-    await hass.async_block_till_done()
-    assert store not in hass_storage
+    await assert_remove_deletes_store(hass, hass_storage, entry, "enedis")
 
 
 async def test_unmeasured_points_book_nothing_and_are_fetched_again(
