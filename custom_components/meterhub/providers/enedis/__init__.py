@@ -1,4 +1,11 @@
-"""Enedis Linky through the Conso API gateway: load curve, daily totals, peak/off-peak and cost."""
+"""Enedis Linky through the Conso API gateway: load curve, daily totals, peak/off-peak and cost.
+
+Layout (the same in every provider): the provider here, the loaded entry and its step timer in
+:mod:`.runtime`, the planned steps in :mod:`.coordinator`, entity descriptions in :mod:`.sensors`,
+long-term statistics in :mod:`.history`, state kept on disk in :mod:`.store`. Beside them:
+:mod:`.planner` (when to ask what, under the gateway's ban threshold), :mod:`.ledger` (the local
+copy of the readings and its projection into hours), :mod:`.tariff` and :mod:`.options`.
+"""
 
 from __future__ import annotations
 
