@@ -1,7 +1,7 @@
 """How many requests a year of Caruna backfill costs, how they are spread, and how soon the first
 week is in.
 
-Runs the real client and reader against the local portal stand-in (tests/caruna/portal.py, which
+Runs the real client and reader against the local portal stand-in (tests/caruna/standin.py, which
 answers as the live portal does in 2026) with 400 days of hourly data for one metering point, and
 follows the coordinator's schedule: the setup read (the recent window), the first backfill pass
 ``FIRST_LOOK_DELAY`` later, then a pass every ``BACKFILL_INTERVAL``. It prints the requests per
@@ -30,7 +30,7 @@ from custom_components.meterhub.providers.caruna.reader import (
     REQUESTS_PER_REFRESH,
     PointReader,
 )
-from tests.caruna.portal import (
+from tests.caruna.standin import (
     ASSET_1,
     GSRN_1,
     OWN,

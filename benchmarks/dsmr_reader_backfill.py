@@ -1,4 +1,5 @@
-"""How many requests and how long a year of DSMR-reader hours takes to read, per page size.
+"""How many requests and how long a year of DSMR-reader hours takes to read, per page size,
+and how long booking a year of hours to their day rows (issue 21) takes.
 
 Run from the repository root: ``.venv/bin/python -m benchmarks.dsmr_reader_backfill``.
 It pages through 366 days of ``statistics/hour`` served by the test stand-in on 127.0.0.1 (so it
@@ -13,7 +14,8 @@ import time
 
 import aiohttp
 
-from custom_components.meterhub.api.dsmr_reader import DsmrReaderClient
+from custom_components.meterhub.api.dsmr_reader import DayStatistic, DsmrReaderClient, HourStatistic
+from custom_components.meterhub.providers.dsmr_reader.whole_days import book_whole_day
 from tests.dsmr_reader.standin import AMSTERDAM, API_KEY, FakeDsmrReader, make_hours, start_standin
 
 HOURS = 366 * 24
@@ -41,8 +43,38 @@ async def main() -> None:
                 print(
                     f"{page_size:>10} {client.requests:>9} {elapsed:>8.2f} {rows / elapsed:>8.0f}"
                 )
+        book_a_year(server)
     finally:
         await runner.cleanup()
+
+
+def book_a_year(server: FakeDsmrReader) -> None:
+    """Each day's hours scaled to a day row 4 % above them, as on the real server."""
+    days: dict[str, list[HourStatistic]] = {}
+    for raw in server.hours:
+        row = HourStatistic.from_json(
+            {**raw, "hour_start": raw["hour_start"].astimezone(AMSTERDAM).isoformat()}
+        )
+        assert row is not None
+        days.setdefault(row.hour_start.date().isoformat(), []).append(row)
+    started = time.perf_counter()
+    for day, hours in days.items():
+        totals = {
+            name: sum(getattr(h, name) or 0.0 for h in hours) * 1.04
+            for name in (
+                "electricity1",
+                "electricity2",
+                "electricity1_returned",
+                "electricity2_returned",
+            )
+        }
+        day_row = DayStatistic.from_json({"day": day, **{k: f"{v:.3f}" for k, v in totals.items()}})
+        assert day_row is not None
+        book_whole_day(hours, day_row)
+    elapsed = time.perf_counter() - started
+    print(
+        f"booked {len(days)} days ({len(server.hours)} hours) to their day rows in {elapsed:.3f} s"
+    )
 
 
 if __name__ == "__main__":

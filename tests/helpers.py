@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
@@ -16,6 +17,8 @@ from syrupy.filters import props
 
 from custom_components.meterhub.const import DOMAIN
 from custom_components.meterhub.diagnostics import async_get_config_entry_diagnostics
+from custom_components.meterhub.providers import REGISTRY
+from custom_components.meterhub.providers.base import Provider
 from homeassistant import config_entries
 from homeassistant.components.recorder.statistics import (
     list_statistic_ids,
@@ -45,11 +48,44 @@ async def start_flow(hass: HomeAssistant, provider: str) -> dict[str, Any]:
     return result  # type: ignore[return-value]
 
 
+def provider_at[ProviderT: Provider[Any]](
+    monkeypatch: pytest.MonkeyPatch, kind: type[ProviderT], attribute: str, url: str
+) -> ProviderT:
+    """The registered provider of class ``kind``, talking to a stand-in at ``url``: its
+    ``attribute`` (the service's address) is set for one test."""
+    provider = REGISTRY.get(kind.key)
+    assert isinstance(provider, kind)
+    monkeypatch.setattr(provider, attribute, url)
+    return provider
+
+
+def assert_aborted(result: Mapping[str, Any], reason: str) -> None:
+    """The flow ended without an entry, for ``reason`` (``already_configured``, ...)."""
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == reason
+
+
 def only_reauth_flow(hass: HomeAssistant) -> str:
     """The id of the one flow in progress, which must be a reauthentication."""
     flows = hass.config_entries.flow.async_progress()
     assert [flow["context"]["source"] for flow in flows] == ["reauth"]
     return flows[0]["flow_id"]
+
+
+async def answer_reauth(
+    hass: HomeAssistant, entry: ConfigEntry[Any], field: str, wrong: str, right: str
+) -> None:
+    """Answer the one reauth flow as a user would: ``wrong`` is a form error on a form that asks
+    for ``field`` only; ``right`` finishes the flow, is kept, and the entry loads again."""
+    flow_id = only_reauth_flow(hass)
+    result = await hass.config_entries.flow.async_configure(flow_id, {field: wrong})
+    assert result["errors"] == {"base": "invalid_auth"}
+    assert list(result["data_schema"].schema) == [field]
+    result = await hass.config_entries.flow.async_configure(flow_id, {field: right})
+    assert_aborted(result, "reauth_successful")
+    await hass.async_block_till_done()
+    assert entry.data[field] == right
+    assert entry.state is ConfigEntryState.LOADED
 
 
 async def statistic_rows(

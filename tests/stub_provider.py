@@ -81,6 +81,7 @@ class StubCoordinator(MeterHubCoordinator[float]):
             name="Stub consumption",
             unit=ENERGY_KWH,
         )
+        self.history_statistic_id = self.series.statistic_id
 
     async def _async_fetch(self) -> float:
         reading = self.server.read(self.config_entry.data["api_key"])

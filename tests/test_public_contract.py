@@ -25,12 +25,13 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClien
 
 from custom_components.meterhub.const import DOMAIN
 from custom_components.meterhub.providers import REGISTRY, octopus as octopus_provider
+from custom_components.meterhub.providers.caruna import CarunaProvider
 from custom_components.meterhub.providers.dsmr import const as dsmr_const
 from homeassistant.config_entries import ConfigEntry, ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 
-from .caruna.portal import PASSWORD, USERNAME, running_portal
+from .caruna.standin import PASSWORD, USERNAME, running_portal
 from .caruna.test_provider import NOW as CARUNA_NOW, refresh_until_caught_up, seed
 from .dsmr import telegrams
 from .dsmr.standin import PtyMeter, Sender, wait_for
@@ -43,7 +44,7 @@ from .dsmr_reader.standin import (
 )
 from .enedis.conftest import advance
 from .enedis.standin import PRM, TOKEN, start_standin
-from .helpers import public_contract, start_flow, unload_all
+from .helpers import provider_at, public_contract, start_flow, unload_all
 from .korto.standin import (
     APARTMENT_ID,
     GOOD_TOKEN,
@@ -249,8 +250,7 @@ async def test_caruna(
 ) -> None:
     freezer.move_to(CARUNA_NOW)
     async with running_portal() as portal:
-        provider = REGISTRY.get("caruna")
-        monkeypatch.setattr(provider, "plus_url", portal.plus_url)
+        provider_at(monkeypatch, CarunaProvider, "plus_url", portal.plus_url)
         seed(portal)
         form = await start_flow(hass, "caruna")
         result = await hass.config_entries.flow.async_configure(

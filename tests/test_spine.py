@@ -41,7 +41,7 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.recorder import get_instance
 
-from .helpers import only_reauth_flow, start_flow
+from .helpers import answer_reauth, start_flow
 from .stub_provider import StubProvider
 
 ENTITY = "sensor.stub_meter_energy"
@@ -301,16 +301,7 @@ async def test_rejected_key_starts_reauth_and_reauth_recovers(
     stub_provider.server.keys = {"new-key"}
     await entry.runtime_data.coordinators[0].async_refresh()
     await hass.async_block_till_done()
-    flow_id = only_reauth_flow(hass)
-    result = await hass.config_entries.flow.async_configure(flow_id, {"api_key": "still-wrong"})
-    assert result["errors"] == {"base": "invalid_auth"}
-    assert list(result["data_schema"].schema) == ["api_key"]
-    result = await hass.config_entries.flow.async_configure(flow_id, {"api_key": "new-key"})
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "reauth_successful"
-    await hass.async_block_till_done()
-    assert entry.data["api_key"] == "new-key"
-    assert entry.state is ConfigEntryState.LOADED
+    await answer_reauth(hass, entry, "api_key", "still-wrong", "new-key")
 
 
 async def test_reconfigure_keeps_the_same_meter(

@@ -12,6 +12,7 @@ from .const import CONF_PROVIDER, DOMAIN
 from .coordinator import setup_error
 from .providers import REGISTRY
 from .providers.base import MeterHubConfigEntry
+from .repairs import async_remove_entry_issues
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -62,6 +63,10 @@ async def async_unload_entry(hass: HomeAssistant, entry: MeterHubConfigEntry) ->
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: MeterHubConfigEntry) -> None:
-    """Let the provider remove what it stored for this entry; imported statistics are history."""
+    """Let the provider remove what it stored for this entry; imported statistics are history.
+
+    The entry's repair issues go too: there is nothing left to repair.
+    """
+    async_remove_entry_issues(hass, entry.entry_id)
     if (provider := REGISTRY.get(entry.data.get(CONF_PROVIDER, ""))) is not None:
         await provider.async_remove_entry(hass, entry)

@@ -8,6 +8,7 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
 from .const import REDACT_KEYS
+from .repairs import entry_problems
 
 if TYPE_CHECKING:
     from .providers.base import MeterHubConfigEntry
@@ -38,6 +39,20 @@ async def async_get_config_entry_diagnostics(
                 for coordinator in runtime.coordinators
             ],
             "provider": runtime.diagnostics(),
+            "problems": _problems(hass, entry.entry_id),
         },
         REDACT_KEYS,
     )
+
+
+def _problems(hass: HomeAssistant, entry_id: str) -> dict[str, Any]:
+    """The repair causes reported now, and the last answer the client could not read.
+
+    That answer is kept as its shape only (field names and types), so a user can attach it to a
+    bug report without giving away a meter number or a key.
+    """
+    problems = entry_problems(hass, entry_id)
+    return {
+        "reporting": {cause: len(sources) for cause, sources in problems.reporting.items()},
+        "last_schema_error": problems.last_schema_error,
+    }

@@ -7,17 +7,20 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from custom_components.meterhub.providers import REGISTRY
 from custom_components.meterhub.providers.caruna import CarunaProvider
 
-from .portal import Portal, running_portal
+from ..helpers import provider_at
+from .standin import Portal, start_standin
 
 
 @pytest.fixture
 async def portal(socket_enabled: None) -> AsyncIterator[Portal]:
     """Caruna Plus and its login portal on 127.0.0.1 (listening needs sockets enabled)."""
-    async with running_portal() as running:
-        yield running
+    standin = Portal()
+    runners = await start_standin(standin)
+    yield standin
+    for runner in runners:
+        await runner.cleanup()
 
 
 @pytest.fixture
@@ -33,7 +36,4 @@ async def sessions() -> AsyncIterator[tuple[aiohttp.ClientSession, aiohttp.Clien
 @pytest.fixture
 def provider(portal: Portal, monkeypatch: pytest.MonkeyPatch) -> CarunaProvider:
     """The registered Caruna provider, talking to the stand-in."""
-    registered = REGISTRY.get("caruna")
-    assert isinstance(registered, CarunaProvider)
-    monkeypatch.setattr(registered, "plus_url", portal.plus_url)
-    return registered
+    return provider_at(monkeypatch, CarunaProvider, "plus_url", portal.plus_url)

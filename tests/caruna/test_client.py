@@ -16,15 +16,24 @@ from custom_components.meterhub.api.caruna import (
     CarunaClient,
     CarunaConnectionError,
     CarunaCredentialsRetryError,
+    CarunaError,
+    CarunaHttpError,
     CarunaLoginChangedError,
+    CarunaRateLimitError,
     CarunaResponseError,
     MeteringPoint,
     parse_energy,
 )
 from custom_components.meterhub.api.caruna_html import parse_page
-from custom_components.meterhub.api.errors import ApiRateLimitError
+from custom_components.meterhub.api.errors import (
+    ApiAuthError,
+    ApiConnectionError,
+    ApiRateLimitError,
+    ApiResponseError,
+    MeterHubApiError,
+)
 
-from .portal import (
+from .standin import (
     ASSET_1,
     GSRN_1,
     GSRN_2,
@@ -287,6 +296,40 @@ async def test_rate_limit_carries_retry_after(portal: Portal, sessions: Sessions
         assert caught.value.retry_after == 120
     finally:
         await runner.cleanup()
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"), [("120", 120.0), ("-5", 0.0), ("Fri, 04 Dec 2026 12:00:00 GMT", None)]
+)
+async def test_a_refused_login_is_a_caruna_rate_limit_with_the_wait_it_asks_for(
+    portal: Portal, sessions: Sessions, header: str, seconds: float | None
+) -> None:
+    portal.break_step = "start_429"
+    portal.retry_after = header
+    with pytest.raises(CarunaRateLimitError) as caught:
+        await make_client(portal, sessions).async_login()
+    assert caught.value.retry_after == seconds
+    assert caught.value.error_key == "rate_limited"
+
+
+def test_every_client_error_is_a_caruna_error_of_one_kind() -> None:
+    kinds = {
+        CarunaConnectionError: ApiConnectionError,
+        CarunaCredentialsRetryError: CarunaConnectionError,
+        CarunaRateLimitError: ApiRateLimitError,
+        CarunaAuthError: ApiAuthError,
+        CarunaResponseError: ApiResponseError,
+        CarunaLoginChangedError: CarunaResponseError,
+        CarunaHttpError: CarunaResponseError,
+    }
+    for error, kind in kinds.items():
+        assert issubclass(error, CarunaError), error
+        assert issubclass(error, kind), error
+    assert issubclass(CarunaError, MeterHubApiError)
+    # The error keys users see stay as they were.
+    assert CarunaLoginChangedError.error_key == "login_changed"
+    assert CarunaCredentialsRetryError.error_key == "cannot_connect"
+    assert CarunaAuthError.error_key == "invalid_auth"
 
 
 @pytest.mark.parametrize("shape", ["old", "new"])

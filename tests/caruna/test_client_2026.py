@@ -27,7 +27,7 @@ from custom_components.meterhub.api.caruna import (
 from custom_components.meterhub.api.caruna_html import ajax_redirect, is_login_page, parse_page
 from custom_components.meterhub.providers.caruna.reader import HELSINKI, PointReader
 
-from .portal import (
+from .standin import (
     ASSET_1,
     GSRN_1,
     GSRN_2,

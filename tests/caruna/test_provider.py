@@ -13,9 +13,6 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
 )
-from pytest_homeassistant_custom_component.components.recorder.common import (
-    async_wait_recording_done,
-)
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.meterhub.api.caruna import BACKOFF_FIRST
@@ -23,15 +20,15 @@ from custom_components.meterhub.const import DOMAIN
 from custom_components.meterhub.providers.caruna import CarunaProvider
 from custom_components.meterhub.providers.caruna.coordinator import CarunaPointCoordinator
 from custom_components.meterhub.providers.caruna.reader import REQUESTS_PER_REFRESH
+from custom_components.meterhub.providers.caruna.runtime import CarunaConfigEntry
 from homeassistant import config_entries
-from homeassistant.components.recorder.statistics import statistics_during_period
-from homeassistant.config_entries import ConfigEntryState
+from homeassistant.config_entries import ConfigEntryState, ConfigFlowResult
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr, entity_registry as er
-from homeassistant.helpers.recorder import get_instance
 
-from .portal import (
+from ..helpers import answer_reauth, assert_aborted, changes, start_flow
+from .standin import (
     ASSET_1,
     ASSET_2,
     GSRN_1,
@@ -83,33 +80,41 @@ def seed(portal: Portal) -> None:
     fill(portal, ASSET_2, TODAY - timedelta(days=5), YESTERDAY)
 
 
-async def start_flow(hass: HomeAssistant) -> str:
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": config_entries.SOURCE_USER}
-    )
-    assert result["type"] is FlowResultType.MENU
-    assert "caruna" in result["menu_options"]
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "caruna"}
-    )
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "caruna"
+async def caruna_form(hass: HomeAssistant) -> str:
+    """The Caruna form as the UI shows it: username and password only."""
+    result = await start_flow(hass, "caruna")
     assert set(result["data_schema"].schema) == {"username", "password"}
-    return result["flow_id"]
+    return str(result["flow_id"])
 
 
-async def add_entry(hass: HomeAssistant) -> config_entries.ConfigEntry[Any]:
-    flow_id = await start_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
+async def log_in(hass: HomeAssistant, flow_id: str) -> ConfigFlowResult:
+    """Submit the stand-in's username and password on the form."""
+    return await hass.config_entries.flow.async_configure(
         flow_id, {"username": USERNAME, "password": PASSWORD}
     )
+
+
+async def add_entry(hass: HomeAssistant) -> CarunaConfigEntry:
+    result = await log_in(hass, await caruna_form(hass))
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     return result["result"]  # type: ignore[no-any-return]
 
 
-def points(entry: config_entries.ConfigEntry[Any]) -> list[CarunaPointCoordinator]:
-    return entry.runtime_data.points  # type: ignore[no-any-return]
+async def set_up_saved(hass: HomeAssistant, password: str = PASSWORD) -> MockConfigEntry:
+    """Set up an entry saved earlier (as after a restart), whatever the outcome."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        unique_id=OWN,
+        data={"provider": "caruna", "username": USERNAME, "password": password},
+    )
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    return entry
+
+
+def points(entry: CarunaConfigEntry) -> list[CarunaPointCoordinator]:
+    return entry.runtime_data.points
 
 
 async def refresh_until_caught_up(entry: config_entries.ConfigEntry[Any]) -> int:
@@ -121,27 +126,6 @@ async def refresh_until_caught_up(entry: config_entries.ConfigEntry[Any]) -> int
         if all(coordinator.caught_up for coordinator in points(entry)):
             return rounds
     raise AssertionError("backfill never finished")
-
-
-async def changes(
-    hass: HomeAssistant, statistic_id: str, start: datetime, end: datetime, period: str = "hour"
-) -> dict[datetime, float]:
-    """What the energy dashboard reads: the change of the sum per period."""
-    await async_wait_recording_done(hass)
-    rows = await get_instance(hass).async_add_executor_job(
-        statistics_during_period,
-        hass,
-        start,
-        end,
-        {statistic_id},
-        period,
-        None,
-        {"change"},
-    )
-    return {
-        datetime.fromtimestamp(row["start"], UTC): round(row["change"] or 0.0, 6)
-        for row in rows.get(statistic_id, [])
-    }
 
 
 @pytest.fixture
@@ -204,18 +188,13 @@ async def test_flow_creates_one_entry_for_all_customer_numbers(
 
 async def test_duplicate_login_is_aborted(hass: HomeAssistant, seeded: Portal) -> None:
     await add_entry(hass)
-    flow_id = await start_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
-        flow_id, {"username": USERNAME, "password": PASSWORD}
-    )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    assert_aborted(await log_in(hass, await caruna_form(hass)), "already_configured")
 
 
 async def test_form_errors_for_each_kind_of_failure_then_success(
     hass: HomeAssistant, seeded: Portal
 ) -> None:
-    flow_id = await start_flow(hass)
+    flow_id = await caruna_form(hass)
     cases: list[tuple[dict[str, str], str | None, str]] = [
         ({"username": USERNAME, "password": "väärä"}, None, "invalid_auth"),
         ({"username": USERNAME, "password": PASSWORD}, "login_page_changed", "login_changed"),
@@ -363,32 +342,13 @@ async def test_rejected_password_backs_off_then_asks_for_reauth(
     freezer.tick(timedelta(seconds=BACKOFF_FIRST + 1))
     await coordinator.async_refresh()
     await hass.async_block_till_done()
-    flows = hass.config_entries.flow.async_progress()
-    assert [f["context"]["source"] for f in flows] == ["reauth"]
-    flow_id = flows[0]["flow_id"]
-    result = await hass.config_entries.flow.async_configure(flow_id, {"password": "still-wrong"})
-    assert result["errors"] == {"base": "invalid_auth"}
-    assert list(result["data_schema"].schema) == ["password"]
-    result = await hass.config_entries.flow.async_configure(
-        flow_id, {"password": "vaihdettu-salasana"}
-    )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "reauth_successful"
-    await hass.async_block_till_done()
-    assert entry.data["password"] == "vaihdettu-salasana"
-    assert entry.state is ConfigEntryState.LOADED
+    await answer_reauth(hass, entry, "password", "still-wrong", "vaihdettu-salasana")
 
 
 async def test_setup_with_rejected_password_asks_at_once(
     hass: HomeAssistant, seeded: Portal
 ) -> None:
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id=OWN,
-        data={"provider": "caruna", "username": USERNAME, "password": "old"},
-    )
-    entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(entry.entry_id)
+    entry = await set_up_saved(hass, "old")
     assert entry.state is ConfigEntryState.SETUP_ERROR
     assert [f["context"]["source"] for f in hass.config_entries.flow.async_progress()] == ["reauth"]
 
@@ -398,14 +358,34 @@ async def test_setup_retries_when_portal_is_down_or_changed(
     hass: HomeAssistant, seeded: Portal, break_step: str
 ) -> None:
     seeded.break_step = break_step
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        unique_id=OWN,
-        data={"provider": "caruna", "username": USERNAME, "password": PASSWORD},
-    )
-    entry.add_to_hass(hass)
-    await hass.config_entries.async_setup(entry.entry_id)
+    entry = await set_up_saved(hass)
     assert entry.state is ConfigEntryState.SETUP_RETRY
+
+
+@pytest.mark.parametrize(
+    ("break_step", "reason_key"),
+    [
+        ("login_page_changed", "login_changed"),
+        ("token_garbage", "login_changed"),
+        ("token_500", "cannot_connect"),
+        ("start_429", "rate_limited"),
+        ("start_html", "login_changed"),
+    ],
+)
+async def test_failed_setup_names_the_cause_and_a_retry_loads(
+    hass: HomeAssistant, seeded: Portal, break_step: str, reason_key: str
+) -> None:
+    """The spine translates the client's error; the runtime it shut down leaves nothing behind,
+    so the next attempt, once the portal is back, starts clean."""
+    seeded.break_step = break_step
+    entry = await set_up_saved(hass)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert entry.error_reason_translation_key == reason_key
+    seeded.break_step = None
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert len(entry.runtime_data.points) == 2
 
 
 async def test_transfer_price_option_prices_data_without_fees(
@@ -519,7 +499,7 @@ async def test_own_customer_that_cannot_be_read_is_a_form_error(
     hass: HomeAssistant, seeded: Portal
 ) -> None:
     seeded.forbidden_customers = {OWN}
-    flow_id = await start_flow(hass)
+    flow_id = await caruna_form(hass)
     result = await hass.config_entries.flow.async_configure(
         flow_id, {"username": USERNAME, "password": PASSWORD}
     )

@@ -20,7 +20,8 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 
-from .portal import (
+from ..helpers import changes
+from .standin import (
     ASSET_1,
     ASSET_2,
     GSRN_1,
@@ -30,14 +31,19 @@ from .portal import (
     Portal,
     local_day_hours,
 )
-from .test_provider import add_entry, changes, kwh, points, refresh_until_caught_up
+from .test_provider import (
+    CONSUMPTION_1,
+    COST_1,
+    NOW,
+    TODAY,
+    add_entry,
+    kwh,
+    points,
+    refresh_until_caught_up,
+)
 
-NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)  # 14:00 in Helsinki
-TODAY = date(2026, 11, 20)
 FLOOR = TODAY - timedelta(days=365)  # 2025-11-20, the oldest day the backfill reads
 YEAR_START = local_day_hours(FLOOR)[0]
-CONSUMPTION_1 = f"meterhub:caruna_{GSRN_1}_consumption"
-COST_1 = f"meterhub:caruna_{GSRN_1}_cost"
 SPRING = date(2026, 3, 29)  # 23 hours
 AUTUMN = date(2026, 10, 25)  # 25 hours
 # Today's hours are measured up to 10:00 UTC (12:00 in Helsinki); later ones are null.

@@ -1,10 +1,14 @@
-"""A stand-in DSMR-reader server: the REST API v2 as documented, on 127.0.0.1.
+"""A stand-in DSMR-reader server: the REST API v2 as a real DSMR-reader 5.11 answers it, on 127.0.0.1.
 
-It checks the ``X-AUTHKEY`` header (or ``Authorization: Token``), answers 403 for a wrong key, 403
-``{"detail": "API is disabled"}`` or 405 when the API is off, pages lists with ``limit``/``offset``
-(default 25) as ``{count, next, previous, results}``, and reads ``__gte``/``__lte`` filters in its
-own local time (Europe/Amsterdam). Decimals go out as strings, datetimes with their offset. Tests
-steer it: data, failures, HTML answers, delays, and a hook that runs before each answer.
+Its answers follow the exchanges recorded from a real server (``tests/fixtures/dsmr_reader/recorded``,
+see its README): 403 ``{"detail": "Invalid auth key"}`` for a wrong or missing key, 403
+``{"detail": "API is disabled"}`` whatever the key when the API is off (405 ``text/html`` on v1),
+a 404 HTML page for unknown paths and trailing slashes, lists paged with ``limit``/``offset``
+(default 25) as ``{count, next, previous, results}``. Time filters are read like Django reads them:
+ISO 8601 with an offset or ``Z`` is exact, a naive time is local (Europe/Amsterdam) and answers 400
+when it is ambiguous or does not exist; ``day`` filters take dates only. Decimals go out as
+strings, datetimes with their offset. Tests steer it: data, failures, HTML answers, delays, and a
+hook that runs before each answer.
 """
 
 from __future__ import annotations
@@ -16,12 +20,14 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 import json
 from pathlib import Path
+import ssl
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "dsmr_reader"
+RECORDED = FIXTURES / "recorded"
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 API_KEY = "0123456789abcdefTESTKEY"
 HOUR_FIELDS = ("electricity1", "electricity2", "electricity1_returned", "electricity2_returned")
@@ -29,6 +35,34 @@ HOUR_FIELDS = ("electricity1", "electricity2", "electricity1_returned", "electri
 
 def fixture(name: str) -> Any:
     return json.loads((FIXTURES / name).read_text())
+
+
+def recorded(name: str) -> dict[str, Any]:
+    """One exchange recorded from the real server: ``{request, status, content_type, body}``."""
+    exchange: dict[str, Any] = json.loads((RECORDED / name).read_text())
+    return exchange
+
+
+def recorded_body(name: str) -> Any:
+    return recorded(name)["body"]
+
+
+def recorded_hours(*names: str) -> list[dict[str, Any]]:
+    """Hour rows of recorded listings as the stand-in keeps them (``hour_start`` a UTC datetime)."""
+    rows: dict[datetime, dict[str, Any]] = {}
+    for name in names:
+        for row in recorded_body(name)["results"]:
+            start = datetime.fromisoformat(row["hour_start"]).astimezone(UTC)
+            rows[start] = {**row, "hour_start": start}
+    return [rows[start] for start in sorted(rows)]
+
+
+def recorded_days(*names: str) -> list[dict[str, Any]]:
+    rows = {row["day"]: row for name in names for row in recorded_body(name)["results"]}
+    return [rows[day] for day in sorted(rows)]
+
+
+NOT_FOUND_HTML = recorded_body("unknown_endpoint.json")
 
 
 def hour_value(index: int, field_no: int) -> str:
@@ -58,7 +92,18 @@ def make_hours(
     return rows
 
 
-def make_days(first: date, count: int) -> list[dict[str, Any]]:
+def make_days(
+    first: date, count: int, *, hours: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """``count`` day rows from ``first``; with ``hours``, each day's quantities are its hours' sum.
+
+    (A real server's electricity day is a little more than its hours: ``recorded_days`` has those.)
+    """
+    by_day: dict[str, list[dict[str, Any]]] = {}
+    for hour in hours or []:
+        by_day.setdefault(hour["hour_start"].astimezone(AMSTERDAM).date().isoformat(), []).append(
+            hour
+        )
     rows = []
     for index in range(count):
         electricity1 = Decimal(f"{1 + (index % 5) * 0.25:.2f}")
@@ -84,6 +129,10 @@ def make_days(first: date, count: int) -> list[dict[str, Any]]:
                 "average_temperature": None,
             }
         )
+        if day_hours := by_day.get(rows[-1]["day"]):
+            for name in (*HOUR_FIELDS, "gas"):
+                values = [Decimal(h[name]) for h in day_hours if h[name] is not None]
+                rows[-1][name] = f"{sum(values, Decimal(0)):.3f}" if values else None
     return rows
 
 
@@ -102,6 +151,10 @@ class FakeDsmrReader:
     hours: list[dict[str, Any]] = field(default_factory=list)
     days: list[dict[str, Any]] = field(default_factory=list)
     prices: list[dict[str, Any]] | None = field(default_factory=lambda: fixture("prices.json"))
+    #: ``datalogger/meter-statistics``; None: an older server without the endpoint (404).
+    meter: dict[str, Any] | None = field(
+        default_factory=lambda: recorded_body("meter_statistics.json")
+    )
     version: str = "5.11.0"
     fail_status: int | None = None
     html: bool = False
@@ -120,7 +173,8 @@ class FakeDsmrReader:
         return [params for seen, params in self.requests if seen == path]
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        path = request.match_info["tail"].strip("/")
+        tail = request.match_info["tail"]
+        path = tail.strip("/")
         params = dict(request.query)
         self.requests.append((path, params))
         if self.delay:
@@ -134,20 +188,25 @@ class FakeDsmrReader:
             return web.Response(
                 status=self.fail_status, text="Bad gateway", content_type="text/html"
             )
-        if self.api == "disabled_405":
-            return web.json_response({"detail": 'Method "GET" not allowed.'}, status=405)
+        if self.api == "disabled_405":  # what v1 answers (and very old servers did on v2)
+            return web.Response(status=405, text="API is disabled", content_type="text/html")
         if self.api == "disabled_403":
             return web.json_response({"detail": "API is disabled"}, status=403)
         key = request.headers.get("X-AUTHKEY") or request.headers.get(
             "Authorization", ""
         ).removeprefix("Token ")
         if key != self.api_key:
-            return web.json_response({"detail": "Invalid token."}, status=403)
+            return web.json_response({"detail": "Invalid auth key"}, status=403)
+        if tail.endswith("/"):
+            return _not_found()
         if self.before_answer is not None:
             self.before_answer(self, path, params)
         if self.raw_answer is not None:
             return web.json_response(self.raw_answer)
-        return self._route(request, path, params)
+        try:
+            return self._route(request, path, params)
+        except FilterError as err:
+            return web.json_response({err.name: [err.message]}, status=400)
 
     def _route(self, request: web.Request, path: str, params: dict[str, str]) -> web.Response:
         if path == "datalogger/dsmrreading":
@@ -161,10 +220,14 @@ class FakeDsmrReader:
             return web.json_response(self.today)
         if path == "application/version":
             return web.json_response({"version": self.version})
+        if path == "datalogger/meter-statistics" and self.meter is not None:
+            return web.json_response(self.meter)
         if path == "consumption/energy-supplier-prices" and self.prices is not None:
             rows = list(self.prices)
             if "start__lte" in params:
-                rows = [r for r in rows if r["start"] <= params["start__lte"]]
+                rows = [r for r in rows if r["start"] <= _day(params, "start__lte")]
+            if "end__gte" in params:
+                rows = [r for r in rows if r["end"] is None or r["end"] >= _day(params, "end__gte")]
             rows.sort(key=lambda r: r["start"], reverse=params.get("ordering") == "-start")
             return self._page(request, rows, params)
         if path == "statistics/hour":
@@ -172,8 +235,8 @@ class FakeDsmrReader:
                 if self.hour_requests_left <= 0:
                     return web.Response(status=503, text="Service Unavailable")
                 self.hour_requests_left -= 1
-            low = _local(params["hour_start__gte"]) if "hour_start__gte" in params else None
-            high = _local(params["hour_start__lte"]) if "hour_start__lte" in params else None
+            low = _moment(params, "hour_start__gte")
+            high = _moment(params, "hour_start__lte")
             rows = [
                 r
                 for r in self.hours
@@ -185,14 +248,12 @@ class FakeDsmrReader:
             )
             return self._page(request, rows, params, self._hour_json)
         if path == "statistics/day":
-            rows = [
-                r
-                for r in self.days
-                if params.get("day__gte", "0000") <= r["day"] <= params.get("day__lte", "9999")
-            ]
+            first = _day(params, "day__gte") if "day__gte" in params else "0000"
+            last = _day(params, "day__lte") if "day__lte" in params else "9999"
+            rows = [r for r in self.days if first <= r["day"] <= last]
             rows.sort(key=lambda r: r["day"], reverse=params.get("ordering") == "-day")
             return self._page(request, rows, params)
-        return web.Response(status=404, text="<h1>Not Found</h1>", content_type="text/html")
+        return _not_found()
 
     @staticmethod
     def _hour_json(row: dict[str, Any]) -> dict[str, Any]:
@@ -225,23 +286,100 @@ class FakeDsmrReader:
         )
 
 
-def _local(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=AMSTERDAM).astimezone(UTC)
+class FilterError(Exception):
+    """A filter value the real server answers 400 to, with its message."""
+
+    def __init__(self, name: str, message: str) -> None:
+        super().__init__(message)
+        self.name = name
+        self.message = message
 
 
-async def start_standin(server: FakeDsmrReader) -> web.AppRunner:
+def _not_found() -> web.Response:
+    return web.Response(status=404, text=NOT_FOUND_HTML, content_type="text/html")
+
+
+def _moment(params: dict[str, str], name: str) -> datetime | None:
+    """A datetime filter as Django reads it (``hour_filter_*.json``)."""
+    if name not in params:
+        return None
+    text = params[name].strip()
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise FilterError(name, "Enter a valid date/time.") from None
+    if moment.tzinfo is not None:
+        return moment.astimezone(UTC)
+    early = moment.replace(tzinfo=AMSTERDAM, fold=0)
+    late = moment.replace(tzinfo=AMSTERDAM, fold=1)
+    exists = early.astimezone(UTC).astimezone(AMSTERDAM).replace(tzinfo=None) == moment
+    if early.utcoffset() != late.utcoffset() or not exists:
+        raise FilterError(
+            name,
+            f"{moment:%Y-%m-%d %H:%M:%S} couldn\u2019t be interpreted in time zone Europe/Amsterdam; "
+            "it may be ambiguous or it may not exist.",
+        )
+    return early.astimezone(UTC)
+
+
+def _day(params: dict[str, str], name: str) -> str:
+    """A date filter: a datetime there is a 400 (``day_bad_filter.json``)."""
+    try:
+        return date.fromisoformat(params[name]).isoformat()
+    except ValueError:
+        raise FilterError(name, "Enter a valid date.") from None
+
+
+async def start_standin(
+    server: FakeDsmrReader, *, ssl_context: ssl.SSLContext | None = None
+) -> web.AppRunner:
+    """Serve ``server`` on a free port (HTTPS with ``ssl_context``, as behind a TLS proxy)."""
     app = web.Application()
     app.router.add_get("/api/v2/{tail:.*}", server.handle)
     app.router.add_get("/{tail:.*}", _web_page)
     runner = web.AppRunner(app)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ssl_context)
     await site.start()
     port = runner.addresses[0][1]
-    server.url = f"http://127.0.0.1:{port}"
+    scheme = "https" if ssl_context is not None else "http"
+    server.url = f"{scheme}://127.0.0.1:{port}"
     return runner
 
 
 async def _web_page(request: web.Request) -> web.Response:
     """DSMR-reader's web interface: HTML, as a URL with a path would reach."""
     return web.Response(text="<html>DSMR-reader</html>", content_type="text/html")
+
+
+def hours_short_of_days(
+    days: list[dict[str, Any]], known: list[dict[str, Any]], *, shortfall: Decimal
+) -> list[dict[str, Any]]:
+    """Every hour of ``days`` as a real server stores them: the recorded (``known``) hours kept,
+    the others filled in so that each day's electricity hours come ``shortfall`` (a fraction)
+    short of the day row, as measured on DSMR-reader 5.11, and its gas hours match it exactly.
+    """
+    by_start = {row["hour_start"]: row for row in known}
+    rows: list[dict[str, Any]] = []
+    for day in days:
+        first = datetime.fromisoformat(day["day"]).replace(tzinfo=AMSTERDAM).astimezone(UTC)
+        following = (date.fromisoformat(day["day"]) + timedelta(days=1)).isoformat()
+        end = datetime.fromisoformat(following).replace(tzinfo=AMSTERDAM).astimezone(UTC)
+        hours = int((end - first).total_seconds() // 3600)  # 23, 24 or 25
+        starts = [first + timedelta(hours=h) for h in range(hours)]
+        day_rows = [by_start.get(start, {"id": 0, "hour_start": start}) for start in starts]
+        for name in (*HOUR_FIELDS, "gas"):
+            target = Decimal(day[name]) * (1 if name == "gas" else 1 - shortfall)
+            target = target.quantize(Decimal("0.001"))
+            missing = [row for row in day_rows if name not in row]
+            have = sum((Decimal(row[name]) for row in day_rows if name in row), Decimal(0))
+            left = max(target - have, Decimal(0))
+            share = (left / len(missing)).quantize(Decimal("0.001")) if missing else Decimal(0)
+            for index, row in enumerate(missing):
+                last = index == len(missing) - 1
+                value = left - share * (len(missing) - 1) if last else share
+                row[name] = f"{value:.3f}"
+        rows += day_rows
+    for index, row in enumerate(rows):
+        row["id"] = row["id"] or 1000 + index
+    return rows

@@ -18,10 +18,10 @@ from custom_components.meterhub.api.dsmr_reader import (
     DsmrReaderError,
     DsmrReaderNotFoundError,
     DsmrReaderNotJsonError,
-    local_filter,
     normalize_url,
     parse_number,
     server_key,
+    time_filter,
 )
 from custom_components.meterhub.api.errors import (
     ApiAuthError,
@@ -74,9 +74,19 @@ def test_numbers_and_filters() -> None:
     assert parse_number(3) == 3.0
     for bad in (None, "", "n/a", "NaN", "Infinity", True, [], {}):
         assert parse_number(bad) is None
-    # Filters are naive local times: summer and winter offsets differ.
-    assert local_filter(datetime(2026, 7, 1, 10, tzinfo=UTC), AMSTERDAM) == "2026-07-01 12:00:00"
-    assert local_filter(datetime(2026, 1, 1, 10, tzinfo=UTC), AMSTERDAM) == "2026-01-01 11:00:00"
+    # Filters are local times with their offset (issue 17): exact also when the clocks go back.
+    assert (
+        time_filter(datetime(2026, 7, 1, 10, tzinfo=UTC), AMSTERDAM) == "2026-07-01T12:00:00+02:00"
+    )
+    assert (
+        time_filter(datetime(2026, 1, 1, 10, tzinfo=UTC), AMSTERDAM) == "2026-01-01T11:00:00+01:00"
+    )
+    assert (
+        time_filter(datetime(2026, 10, 25, 0, tzinfo=UTC), AMSTERDAM) == "2026-10-25T02:00:00+02:00"
+    )
+    assert (
+        time_filter(datetime(2026, 10, 25, 1, tzinfo=UTC), AMSTERDAM) == "2026-10-25T02:00:00+01:00"
+    )
 
 
 def test_server_zone_from_an_offset() -> None:

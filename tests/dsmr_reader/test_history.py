@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.meterhub.api.dsmr_reader import local_filter
+from custom_components.meterhub.api.dsmr_reader import time_filter
 from custom_components.meterhub.const import DOMAIN
-from custom_components.meterhub.statistics import hour_start
+from custom_components.meterhub.statistics import hour_start, local_midnight
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
@@ -54,7 +54,15 @@ async def last_sum(hass: HomeAssistant, server: FakeDsmrReader, quantity: str) -
 def first_hour_filter(server: FakeDsmrReader) -> datetime:
     """The ``hour_start__gte`` of the first hour listing, read back as the server reads it."""
     text = server.requests_to("statistics/hour")[0]["hour_start__gte"]
-    return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=AMSTERDAM).astimezone(UTC)
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def reread_filter(last: datetime) -> str:
+    """Where a re-read starts: the server's midnight of the day two days before ``last``."""
+    return time_filter(
+        local_midnight((last - timedelta(days=2)).astimezone(AMSTERDAM).date(), AMSTERDAM),
+        AMSTERDAM,
+    )
 
 
 def rows_from(rows: list[dict[str, Any]], start: datetime) -> list[dict[str, Any]]:
@@ -92,7 +100,7 @@ async def test_year_backfill_then_repeat_runs_change_nothing(
         last - timedelta(hours=366 * 24 - 1), 366 * 24, only=("electricity1", "gas")
     )
     today = dt_util.utcnow().astimezone(AMSTERDAM).date()
-    dsmr_server.days = make_days(today - timedelta(days=366), 366)
+    dsmr_server.days = make_days(today - timedelta(days=366), 366, hours=dsmr_server.hours)
     entry = await add_entry(hass, dsmr_server)
     history = entry.runtime_data.history
     assert history.last_update_success, history.last_exception
@@ -134,7 +142,7 @@ async def test_year_backfill_then_repeat_runs_change_nothing(
     assert history.data.rows_written == 0
     window = dsmr_server.requests_to("statistics/hour")
     assert len(window) == 1
-    assert window[0]["hour_start__gte"] == local_filter(last - timedelta(days=2), AMSTERDAM)
+    assert window[0]["hour_start__gte"] == reread_filter(last)
     await assert_matches_server(hass, dsmr_server, imported)
 
     # A restart (reload) checks the head of the window once and still changes nothing.
@@ -165,7 +173,7 @@ async def test_server_going_away_mid_backfill_resumes_without_double_counting(
     assert history.last_update_success
     # It resumed just before where it stopped, not from the start.
     resumed = dsmr_server.requests_to("statistics/hour")[0]["hour_start__gte"]
-    assert resumed == local_filter(first_part[-1]["hour_start"] - timedelta(days=2), AMSTERDAM)
+    assert resumed == reread_filter(first_part[-1]["hour_start"])
     await assert_matches_server(hass, dsmr_server, dsmr_server.hours)
 
 

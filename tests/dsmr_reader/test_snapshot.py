@@ -25,7 +25,7 @@ async def test_entities_and_diagnostics(
     freezer.move_to(NOW)
     last = NOW.replace(minute=0) - timedelta(hours=1)
     dsmr_server.hours = make_hours(last - timedelta(hours=47), 48)
-    dsmr_server.days = make_days(NOW.date() - timedelta(days=3), 3)
+    dsmr_server.days = make_days(NOW.date() - timedelta(days=3), 3, hours=dsmr_server.hours)
     entry = await add_entry(hass, dsmr_server)
     port = dsmr_server.url.rsplit(":", 1)[1]
     await assert_matches_snapshot(

@@ -20,10 +20,6 @@ from ..helpers import changes
 from .conftest import add_entry, follow_plan, stat_id
 from .standin import CURVE, DAILY, MAX_POWER, PARIS, FakeGateway, local_midnight
 
-# A year of hourly rows in seven series goes through the real recorder row by row (about 35 s of
-# CPU); on a busy 2-core machine that is more wall time than the suite's default 120 s timeout.
-pytestmark = pytest.mark.timeout(900)
-
 START = datetime(2026, 6, 10, 5, 0, tzinfo=UTC)  # 07:00 Paris
 FIRST_DAY = date(2025, 6, 10)  # a year back
 LAST_DAY = date(2026, 6, 17)  # the last day in after a week of steady state
@@ -73,6 +69,7 @@ def reference() -> tuple[dict[datetime, float], dict[date, float]]:
     return dict(hours), dict(cost)
 
 
+@pytest.mark.timeout(900)  # a whole year through the real recorder: minutes on a busy CI machine
 async def test_year_backfill_and_a_week_of_steady_state_match_the_hand_computed_reference(
     hass: HomeAssistant, gateway: FakeGateway, freezer: FrozenDateTimeFactory
 ) -> None:

@@ -8,10 +8,10 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.meterhub.const import DOMAIN
-from custom_components.meterhub.providers import REGISTRY
 from custom_components.meterhub.providers.korto import KortoProvider
 from homeassistant.core import HomeAssistant
 
+from ..helpers import provider_at
 from .standin import APARTMENT_ID, GOOD_TOKEN, KortoStandIn, base_url, start_standin
 
 
@@ -28,10 +28,7 @@ async def korto(socket_enabled: None) -> AsyncIterator[KortoStandIn]:
 @pytest.fixture
 def korto_provider(korto: KortoStandIn, monkeypatch: pytest.MonkeyPatch) -> KortoProvider:
     """The registered Korto provider, talking to the stand-in instead of pro.korto.ee."""
-    provider = REGISTRY.get("korto")
-    assert isinstance(provider, KortoProvider)
-    monkeypatch.setattr(provider, "base_url", korto.url)
-    return provider
+    return provider_at(monkeypatch, KortoProvider, "base_url", korto.url)
 
 
 def korto_entry(token: str = GOOD_TOKEN, **options: int) -> MockConfigEntry:

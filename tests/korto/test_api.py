@@ -157,7 +157,7 @@ async def test_unknown_apartment(session: aiohttp.ClientSession, korto: KortoSta
         await client(session, korto).async_balance(APARTMENT_ID)
 
 
-async def test_other_graphql_errors_are_scrubbed(
+async def test_other_graphql_errors_never_repeat_the_servers_text(
     session: aiohttp.ClientSession, korto: KortoStandIn
 ) -> None:
     korto.extra_errors = [
@@ -169,7 +169,18 @@ async def test_other_graphql_errors_are_scrubbed(
     assert caught.value.error_key == "unexpected_response"
     assert APARTMENT_ID not in str(caught.value)
     assert GOOD_TOKEN not in str(caught.value)
-    assert "Internal error" in str(caught.value)
+    # Issue 23: a server's free text can name a meter; only machine-readable codes are repeated.
+    assert "Internal error" not in str(caught.value)
+    korto.extra_errors = [
+        {"message": "Meter 101 is broken", "extensions": {"code": "INTERNAL_SERVER_ERROR"}},
+        {"message": "x", "extensions": {"code": "meter 101 gone"}},
+    ]
+    with pytest.raises(KortoResponseError) as caught:
+        await client(session, korto).async_meters(APARTMENT_ID)
+    assert str(caught.value) == "Korto answered an error (codes INTERNAL_SERVER_ERROR)"
+    korto.extra_errors = [
+        {"message": f"Internal error for {APARTMENT_ID} with {GOOD_TOKEN}", "extensions": {}}
+    ]
     # The same error next to a complete answer is a partial failure, not a failed poll; even
     # when it reads like a sign-in problem (the apartment came back: the token works).
     korto.errors_drop_data = False

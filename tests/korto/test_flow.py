@@ -15,7 +15,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 
-from ..helpers import start_flow
+from ..helpers import assert_aborted, start_flow
 from .conftest import korto_entry, setup_korto
 from .standin import (
     APARTMENT_ID,
@@ -102,9 +102,7 @@ async def test_form_errors_then_success(hass: HomeAssistant, korto: KortoStandIn
 async def test_same_apartment_twice_is_aborted(hass: HomeAssistant, korto: KortoStandIn) -> None:
     await setup_korto(hass)
     flow_id = await open_form(hass)
-    result = await submit(hass, flow_id, GOOD_TOKEN, APARTMENT_ID)
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    assert_aborted(await submit(hass, flow_id, GOOD_TOKEN, APARTMENT_ID), "already_configured")
 
 
 async def test_second_apartment_gets_a_numbered_title(

@@ -113,6 +113,23 @@ class FakeOctopus:
     tokens_issued: int = 0
     #: Set by :func:`start_standin`: the REST base the provider is pointed at.
     base_url: str = ""
+    # -- GraphQL account and telemetry -------------------------------------------------
+    #: serials REST still lists but GraphQL (``includeInactive: false``) leaves out
+    inactive_serials: set[str] = field(default_factory=set)
+    #: gas serial -> ``consumptionUnits`` (default ``MQ``, SMETS2)
+    gas_units: dict[str, str] = field(default_factory=dict)
+    #: serial -> smart device id
+    device_ids: dict[str, str] = field(default_factory=dict)
+    #: tariff code -> ``productCode`` (default: cut from an ``E-1R-...-C`` code)
+    product_codes: dict[str, str] = field(default_factory=dict)
+    #: error codes answered (one each) to the account query only
+    account_errors: list[str] = field(default_factory=list)
+    #: device id -> telemetry rows as Kraken answers them
+    telemetry: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: error codes answered (one each) to telemetry queries only
+    telemetry_errors: list[str] = field(default_factory=list)
+    #: whether the consumption endpoint adds a half hour before and after the window
+    overreach: bool = False
 
     # -- building data ---------------------------------------------------------------------
 
@@ -120,12 +137,111 @@ class FakeOctopus:
         self.consumption.setdefault((point, serial), {}).update(values)
 
     def add_rates(
-        self, tariff_code: str, endpoint: str, rows: Iterable[dict[str, Any]], *, fuel: str = "E"
+        self,
+        tariff_code: str,
+        endpoint: str,
+        rows: Iterable[dict[str, Any]],
+        *,
+        fuel: str = "E",
+        product: str | None = None,
     ) -> None:
-        product = "-".join(tariff_code.split("-")[2:-1])
+        product = product or self.product_of(tariff_code)
+        if product != "-".join(tariff_code.split("-")[2:-1]):
+            self.product_codes[tariff_code] = product
         self.products.setdefault(product, {}).setdefault(tariff_code, {}).setdefault(
             endpoint, []
         ).extend(rows)
+
+    def product_of(self, tariff_code: str) -> str:
+        return self.product_codes.get(tariff_code) or "-".join(tariff_code.split("-")[2:-1])
+
+    def graphql_account(self, number: str) -> dict[str, Any]:
+        """The account as GraphQL answers it: active meters, units, device ids, product codes."""
+        account = self.accounts[number]
+
+        def agreements(point: dict[str, Any]) -> list[dict[str, Any]]:
+            return [
+                {
+                    "validFrom": a["valid_from"],
+                    "validTo": a["valid_to"],
+                    "tariff": {
+                        "tariffCode": a["tariff_code"],
+                        "productCode": self.product_of(a["tariff_code"]),
+                    },
+                }
+                for a in point["agreements"]
+            ]
+
+        def device(serial: str) -> dict[str, str] | None:
+            found = self.device_ids.get(serial)
+            return None if found is None else {"deviceId": found}
+
+        now = datetime.now(UTC)
+
+        def active(point: dict[str, Any]) -> bool:  # ``electricityAgreements(active: true)``
+            return any(
+                a["valid_to"] is None or datetime.fromisoformat(a["valid_to"]) > now
+                for a in point["agreements"]
+            )
+
+        electricity, gas = [], []
+        for prop in account["properties"]:
+            moved_out = prop.get("moved_out_at")
+            if moved_out and datetime.fromisoformat(moved_out) <= now:
+                continue
+            for point in prop.get("electricity_meter_points", []):
+                if not active(point):
+                    continue
+                serials = [
+                    m["serial_number"]
+                    for m in point["meters"]
+                    if m["serial_number"] not in self.inactive_serials
+                ]
+                export = point.get("is_export")
+                meters = [
+                    {
+                        "serialNumber": s,
+                        "smartImportElectricityMeter": None if export else device(s),
+                        "smartExportElectricityMeter": device(s) if export else None,
+                    }
+                    for s in serials
+                ]
+                electricity.append(
+                    {
+                        "meterPoint": {
+                            "mpan": point["mpan"],
+                            "direction": "EXPORT" if export else "IMPORT",
+                            "meters": meters,
+                            "agreements": agreements(point),
+                        }
+                    }
+                )
+            for point in prop.get("gas_meter_points", []):
+                if not active(point):
+                    continue
+                meters = [
+                    {
+                        "serialNumber": m["serial_number"],
+                        "consumptionUnits": self.gas_units.get(m["serial_number"], "MQ"),
+                        "smartGasMeter": device(m["serial_number"]),
+                    }
+                    for m in point["meters"]
+                    if m["serial_number"] not in self.inactive_serials
+                ]
+                gas.append(
+                    {
+                        "meterPoint": {
+                            "mprn": point["mprn"],
+                            "meters": meters,
+                            "agreements": agreements(point),
+                        }
+                    }
+                )
+        return {
+            "balance": self.balance_pence,
+            "electricityAgreements": electricity,
+            "gasAgreements": gas,
+        }
 
     def count(self, fragment: str) -> int:
         return sum(1 for _, path, _ in self.requests if fragment in path)
@@ -207,11 +323,12 @@ class FakeOctopus:
         )
         period_from = parse_query_time(request.query.get("period_from"))
         period_to = parse_query_time(request.query.get("period_to"))
+        low = period_from - HALF_HOUR if self.overreach and period_from else period_from
+        high = period_to + HALF_HOUR if self.overreach and period_to else period_to
         chosen = {
             start: value
             for start, value in values.items()
-            if (period_from is None or start >= period_from)
-            and (period_to is None or start < period_to)
+            if (low is None or start >= low) and (high is None or start < high)
         }
         rows = consumption_rows(chosen)
         if request.query.get("order_by", "-period") == "-period":
@@ -283,12 +400,39 @@ class FakeOctopus:
                     "errors": [{"message": "expired", "extensions": {"errorCode": "KT-CT-1124"}}],
                 }
             )
+        if "smartMeterTelemetry" in query:
+            if self.telemetry_errors:
+                code = self.telemetry_errors.pop(0)
+                return web.json_response(
+                    {"data": None, "errors": [{"message": code, "extensions": {"errorCode": code}}]}
+                )
+            rows = self.telemetry.get(variables["deviceId"])
+            start = parse_query_time(variables.get("start"))
+            end = parse_query_time(variables.get("end"))
+            chosen = None
+            if rows is not None:
+                chosen = [
+                    r
+                    for r in rows
+                    if (start is None or parse_query_time(r["readAt"]) >= start)  # type: ignore[operator]
+                    and (end is None or parse_query_time(r["readAt"]) < end)  # type: ignore[operator]
+                ]
+            return web.json_response({"data": {"smartMeterTelemetry": chosen}})
         if variables.get("account") not in self.accounts:
             return web.json_response(
                 {
                     "data": None,
                     "errors": [{"message": "no", "extensions": {"errorCode": "KT-CT-4123"}}],
                 }
+            )
+        if "electricityAgreements" in query:
+            if self.account_errors:
+                code = self.account_errors.pop(0)
+                return web.json_response(
+                    {"data": None, "errors": [{"message": code, "extensions": {"errorCode": code}}]}
+                )
+            return web.json_response(
+                {"data": {"account": self.graphql_account(variables["account"])}}
             )
         return web.json_response({"data": {"account": {"balance": self.balance_pence}}})
 

@@ -19,11 +19,13 @@ from custom_components.meterhub.api.errors import (
     ApiResponseError,
 )
 from custom_components.meterhub.api.octopus import (
+    GRAPHQL_PAUSE,
     Agreement,
     FuelType,
     OctopusAccountNotFoundError,
     OctopusClient,
     OctopusNotFoundError,
+    parse_gas_unit,
     parse_time,
 )
 
@@ -167,10 +169,20 @@ async def test_token_cached_and_renewed_before_expiry(
     assert octopus.tokens_issued == 3
 
 
-async def test_graphql_errors(client: OctopusClient, octopus: FakeOctopus) -> None:
+async def test_graphql_errors(
+    client: OctopusClient, octopus: FakeOctopus, freezer: FrozenDateTimeFactory
+) -> None:
     octopus.graphql_errors = ["KT-CT-1199"]
     with pytest.raises(ApiRateLimitError):
         await client.async_get_balance(ACCOUNT)
+    # the limit is shared by every GraphQL call: the client rests without asking again
+    asked = octopus.count("graphql")
+    with pytest.raises(ApiRateLimitError) as paused:
+        await client.async_get_telemetry("dev-1", NOW - timedelta(hours=1), NOW)
+    assert octopus.count("graphql") == asked
+    assert paused.value.retry_after is not None
+    assert paused.value.retry_after > 0
+    freezer.tick(GRAPHQL_PAUSE + timedelta(seconds=1))
     octopus.keys = {"other"}
     with pytest.raises(ApiAuthError):
         await client.async_get_balance(ACCOUNT)
@@ -178,3 +190,20 @@ async def test_graphql_errors(client: OctopusClient, octopus: FakeOctopus) -> No
     octopus.graphql_errors = ["KT-CT-9999"]
     with pytest.raises(ApiResponseError):
         await client.async_get_balance(ACCOUNT)
+
+
+def test_gas_units_and_codes_without_the_usual_shape() -> None:
+    assert parse_gas_unit("KWH") is octopus_api.GasUnit.KWH
+    assert parse_gas_unit("kWh") is octopus_api.GasUnit.KWH
+    assert parse_gas_unit("MQ") is octopus_api.GasUnit.CUBIC_METERS
+    assert parse_gas_unit("m³") is octopus_api.GasUnit.CUBIC_METERS
+    assert parse_gas_unit(None) is None
+    assert parse_gas_unit("LITRES") is None
+    # REST alone: a code that is not E-1R-<product>-<region> is used as it is
+    odd = Agreement(tariff_code="OE-FIX-TRACKER-B", valid_from=None, valid_to=None)
+    assert odd.product_code == "OE-FIX-TRACKER-B"
+    # GraphQL's productCode wins over cutting
+    named = Agreement(
+        tariff_code="E-1R-AGILE-24-10-01-C", valid_from=None, valid_to=None, product="AGILE-X"
+    )
+    assert named.product_code == "AGILE-X"

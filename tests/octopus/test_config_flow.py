@@ -116,19 +116,11 @@ async def test_options(hass: HomeAssistant, octopus: FakeOctopus) -> None:
     entry = await setup_entry(hass)
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.FORM
+    # the gas unit is each meter's own (GraphQL consumptionUnits): the form no longer asks
+    assert "gas_reports_kwh" not in result["data_schema"].schema
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
-        {"backfill_days": 30, "gas_reports_kwh": True, "gas_to_kwh": True, "calorific_value": 39.0},
-    )
-    assert result["errors"] == {"gas_to_kwh": "gas_already_kwh"}
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"],
-        {
-            "backfill_days": 30,
-            "gas_reports_kwh": False,
-            "gas_to_kwh": True,
-            "calorific_value": 39.0,
-        },
+        {"backfill_days": 30, "gas_to_kwh": True, "calorific_value": 39.0},
     )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done(wait_background_tasks=True)

@@ -13,6 +13,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.meterhub.api.octopus import GRAPHQL_PAUSE
 from custom_components.meterhub.const import DOMAIN
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
@@ -297,7 +298,7 @@ async def test_diagnostics_redacted(
 
 
 async def test_balance_rate_limit_and_prices_down_at_setup(
-    hass: HomeAssistant, octopus: FakeOctopus
+    hass: HomeAssistant, octopus: FakeOctopus, freezer: FrozenDateTimeFactory
 ) -> None:
     fill_standard(octopus)
     octopus.graphql_errors = ["KT-CT-1199"]
@@ -309,6 +310,8 @@ async def test_balance_rate_limit_and_prices_down_at_setup(
     assert state(hass, f"{ELEC}_current_unit_rate") == "unavailable"
     assert not entry.runtime_data.balance.last_update_success
     octopus.failures.clear()
+    # the GraphQL limit is shared: nothing is asked until the pause is over
+    freezer.tick(GRAPHQL_PAUSE + timedelta(seconds=1))
     await entry.runtime_data.balance.async_refresh()
     await entry.runtime_data.rates.async_refresh()
     await hass.async_block_till_done()

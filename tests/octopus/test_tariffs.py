@@ -116,3 +116,38 @@ def test_switch_inside_a_day_and_unpriced_hours() -> None:
     assert amounts.cost == {t0: 0.4, t0 + timedelta(hours=1): 0.4}
     assert amounts.unpriced_hours == 2
     assert len(amounts.quantity) == 4
+
+
+def test_economy7_default_windows_smart_and_traditional() -> None:
+    """Night rows spanning months say nothing about the hours: a smart meter switches
+    00:30-07:30 UTC, a traditional one 00:00-07:00 UK time (here in BST: 23:00-06:00 UTC)."""
+    book = economy7_book()
+    summer = datetime(2026, 6, 10, tzinfo=UTC)
+    smart = book.tariffs[0]
+    assert smart.unit_rate(summer + timedelta(minutes=30)) == 12.0
+    assert smart.unit_rate(summer + timedelta(hours=7)) == 12.0
+    assert smart.unit_rate(summer + timedelta(hours=7, minutes=30)) == 30.0
+    assert smart.unit_rate(summer - HALF) == 30.0
+    smart.smart = False
+    assert smart.unit_rate(summer - timedelta(hours=1)) == 12.0  # 00:00 BST
+    assert smart.unit_rate(summer + timedelta(hours=5, minutes=30)) == 12.0
+    assert smart.unit_rate(summer + timedelta(hours=6)) == 30.0  # 07:00 BST
+    assert summer + timedelta(hours=6) in smart.boundaries(summer, summer + timedelta(hours=12))
+
+
+def test_economy7_times_from_the_products_own_night_rows() -> None:
+    """A product whose night rows each cover one night is followed to the half hour."""
+    book = economy7_book()
+    day0 = datetime(2026, 1, 5, tzinfo=UTC)
+    nights = [
+        rate(9.0, day0 + timedelta(days=n, hours=-1), day0 + timedelta(days=n, hours=4))
+        for n in range(3)
+    ]
+    book.tariffs[0].night = RateTable(nights)
+    prices = book.tariffs[0]
+    assert prices.unit_rate(day0 - timedelta(hours=1)) == 9.0  # 23:00, not the default 00:30
+    assert prices.unit_rate(day0 + timedelta(hours=3, minutes=30)) == 9.0
+    assert prices.unit_rate(day0 + timedelta(hours=4)) == 30.0  # 04:00: day already
+    assert prices.unit_rate(day0 + timedelta(hours=6)) == 30.0
+    edges = prices.boundaries(day0 - timedelta(hours=2), day0 + timedelta(hours=12))
+    assert edges == {day0 - timedelta(hours=1), day0 + timedelta(hours=4)}

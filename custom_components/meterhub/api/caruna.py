@@ -52,6 +52,8 @@ from .errors import (
     ApiConnectionError,
     ApiRateLimitError,
     ApiResponseError,
+    MeterHubApiError,
+    raise_for_overload,
 )
 
 PLUS_URL: Final = "https://plus.caruna.fi"
@@ -74,22 +76,30 @@ METERING_POINT_PATHS: Final = ("assets/meteringpoints", "assets")
 type Timespan = Literal["daily", "monthly"]
 
 
-class CarunaConnectionError(ApiConnectionError):
+class CarunaError(MeterHubApiError):
+    """Anything the Caruna Plus client raises."""
+
+
+class CarunaConnectionError(CarunaError, ApiConnectionError):
     """Caruna Plus could not be reached, timed out or answered with a server error."""
 
 
-class CarunaAuthError(ApiAuthError):
+class CarunaRateLimitError(CarunaError, ApiRateLimitError):
+    """Caruna Plus asked us to slow down (HTTP 429)."""
+
+
+class CarunaAuthError(CarunaError, ApiAuthError):
     """The portal rejected the username or password."""
 
 
-class CarunaCredentialsRetryError(ApiConnectionError):
+class CarunaCredentialsRetryError(CarunaConnectionError):
     """The portal rejected the credentials once; tried again after a pause before asking the user.
 
     A single rejection can be the portal's hiccup; a second one in a row is an authentication error.
     """
 
 
-class CarunaResponseError(ApiResponseError):
+class CarunaResponseError(CarunaError, ApiResponseError):
     """The API answered with something the client cannot read."""
 
 
@@ -500,10 +510,13 @@ class CarunaClient:
             raise CarunaConnectionError(
                 f"login step '{step}' failed: {type(err).__name__}"
             ) from err
-        if result.status == 429:
-            raise ApiRateLimitError(retry_after=_retry_after(result.headers))
-        if result.status >= 500:
-            raise CarunaConnectionError(f"login step '{step}' answered HTTP {result.status}")
+        raise_for_overload(
+            result.status,
+            result.headers.get("Retry-After"),
+            service=f"Caruna Plus (login step '{step}')",
+            rate_limited=CarunaRateLimitError,
+            unavailable=CarunaConnectionError,
+        )
         return result
 
     # -- API -----------------------------------------------------------------------------------
@@ -616,10 +629,13 @@ class CarunaClient:
             ) from err
         if status in {401, 403}:
             raise _SessionExpiredError(status)
-        if status == 429:
-            raise ApiRateLimitError(retry_after=_retry_after(headers))
-        if status >= 500:
-            raise CarunaConnectionError(f"Caruna Plus answered HTTP {status}")
+        raise_for_overload(
+            status,
+            headers.get("Retry-After"),
+            service="Caruna Plus",
+            rate_limited=CarunaRateLimitError,
+            unavailable=CarunaConnectionError,
+        )
         if is_login_page(text):
             # The portal sends its login page instead of JSON once the session is gone.
             raise _SessionExpiredError
@@ -832,10 +848,3 @@ def _address(value: Any) -> str | None:
     parts = [value.get("streetName"), value.get("houseNumber")]
     text = " ".join(str(part) for part in parts if part)
     return text or None
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    try:
-        return float(headers.get("Retry-After", ""))
-    except ValueError:
-        return None

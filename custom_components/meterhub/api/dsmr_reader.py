@@ -4,8 +4,11 @@ DSMR-reader stores P1 data on another machine and serves it as JSON: the latest 
 consumption with costs, hourly and daily statistics and the energy prices the user entered. The API
 is off until the user enables it, and it says so in two ways (405 on old versions, 403 with
 ``{"detail": "API is disabled"}`` on newer ones), so a 403 is only a wrong key after the body has
-been read. Decimals arrive as strings and any value may be null; datetimes carry their offset, but
-filters are read in the server's local time.
+been read. Decimals arrive as strings and any value may be null; datetimes carry their offset.
+
+Time filters are sent as ISO 8601 with their offset: the server reads a naive time in its own zone and
+answers 400 when that time is ambiguous or does not exist (the hour the clocks go back or forward),
+while a time with an offset (or ``Z``) is always exact (recorded from DSMR-reader 5.11).
 """
 
 from __future__ import annotations
@@ -43,6 +46,16 @@ class DsmrReaderError(MeterHubApiError):
 
 class DsmrReaderConnectionError(DsmrReaderError, ApiConnectionError):
     """The server could not be reached, timed out or answered with a server error (5xx)."""
+
+
+class DsmrReaderCertificateError(DsmrReaderConnectionError):
+    """The ``https://`` server's certificate could not be verified (self-signed, expired, other host).
+
+    Its own message, because the fix is the user's: switch off "verify SSL" for a self-signed
+    certificate they trust.
+    """
+
+    error_key = "ssl_certificate"
 
 
 class DsmrReaderRateLimitError(DsmrReaderError, ApiRateLimitError):
@@ -144,9 +157,13 @@ def parse_date(value: Any) -> date | None:
         return None
 
 
-def local_filter(moment: datetime, zone: tzinfo) -> str:
-    """A datetime as DSMR-reader's filters read it: naive ``Y-m-d H:M:S`` in the server's zone."""
-    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
+def time_filter(moment: datetime, zone: tzinfo) -> str:
+    """A datetime filter value: ISO 8601 in the server's zone *with* its offset.
+
+    Never naive: ``2026-10-25 02:00:00`` happens twice in Europe/Amsterdam and the server answers
+    400; ``2026-10-25T02:00:00+01:00`` is one moment. The server's own zone only keeps it readable.
+    """
+    return moment.astimezone(zone).isoformat()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -203,6 +220,8 @@ class TodayConsumption:
     electricity2_cost: float | None
     gas: float | None
     gas_cost: float | None
+    #: The contract's fixed daily cost; ``total_cost`` includes it.
+    fixed_cost: float | None
     total_cost: float | None
 
     @classmethod
@@ -242,9 +261,19 @@ class HourStatistic:
 
 @dataclass(frozen=True, kw_only=True)
 class DayStatistic:
-    """One day of ``statistics/day``, reduced to its costs (the hours carry the quantities)."""
+    """One day of ``statistics/day``: the day's quantities and costs.
+
+    The server builds the day from its first and last reading of the day, so its electricity is
+    the whole day's, while its hour rows miss what was used between one hour's last reading and
+    the next hour's first. ``total_cost`` includes ``fixed_cost``.
+    """
 
     day: date
+    electricity1: float | None = None
+    electricity2: float | None = None
+    electricity1_returned: float | None = None
+    electricity2_returned: float | None = None
+    gas: float | None = None
     electricity1_cost: float | None
     electricity2_cost: float | None
     gas_cost: float | None
@@ -265,6 +294,11 @@ class DayStatistic:
             return None
         return cls(
             day=day,
+            electricity1=parse_number(data.get("electricity1")),
+            electricity2=parse_number(data.get("electricity2")),
+            electricity1_returned=parse_number(data.get("electricity1_returned")),
+            electricity2_returned=parse_number(data.get("electricity2_returned")),
+            gas=parse_number(data.get("gas")),
             electricity1_cost=parse_number(data.get("electricity1_cost")),
             electricity2_cost=parse_number(data.get("electricity2_cost")),
             gas_cost=parse_number(data.get("gas_cost")),
@@ -301,6 +335,80 @@ class EnergyPrices:
         return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
 
 
+PRICE_FIELDS: Final = (
+    "electricity_delivered_1_price",
+    "electricity_delivered_2_price",
+    "electricity_returned_1_price",
+    "electricity_returned_2_price",
+    "gas_price",
+    "fixed_daily_cost",
+)
+
+
+def combine_prices(contracts: list[EnergyPrices]) -> EnergyPrices | None:
+    """The prices in force when several contracts cover the same day, as DSMR-reader combines them.
+
+    Users may enter electricity in one contract and gas in another. The server then takes each
+    price field from the one contract that sets it (above zero); a field set by none, or by more
+    than one (it cannot tell which wins), is 0 (``dsmr_consumption.services.get_day_prices``; the
+    ``energy_supplier_price_*`` fields of ``consumption/today`` show the result). One contract is
+    used as it is; none gives None.
+    """
+    if not contracts:
+        return None
+    if len(contracts) == 1:
+        return contracts[0]
+    combined: dict[str, float | None] = {}
+    for name in PRICE_FIELDS:
+        set_by = [
+            value
+            for contract in contracts
+            if (value := getattr(contract, name)) is not None and value > 0
+        ]
+        combined[name] = set_by[0] if len(set_by) == 1 else 0.0
+    starts = [c.start for c in contracts if c.start is not None]
+    ends = [c.end for c in contracts if c.end is not None]
+    return EnergyPrices(
+        start=max(starts) if starts else None, end=min(ends) if ends else None, **combined
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class MeterStatistics:
+    """``datalogger/meter-statistics``: what the server last heard from the meter itself.
+
+    The raw ``latest_telegram`` is deliberately not kept: it carries the meters' equipment ids.
+    """
+
+    timestamp: datetime | None
+    dsmr_version: str | None
+    electricity_tariff: int | None
+    power_failure_count: int | None
+    long_power_failure_count: int | None
+    voltage_sag_count_l1: int | None
+    voltage_sag_count_l2: int | None
+    voltage_sag_count_l3: int | None
+    voltage_swell_count_l1: int | None
+    voltage_swell_count_l2: int | None
+    voltage_swell_count_l3: int | None
+    rejected_telegrams: int | None
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> MeterStatistics:
+        """Parse the single object the endpoint returns; missing fields become None."""
+        counts = {
+            name: None if (number := parse_number(data.get(name))) is None else int(number)
+            for name in cls.__dataclass_fields__
+            if name not in ("timestamp", "dsmr_version")
+        }
+        version = data.get("dsmr_version")
+        return cls(
+            timestamp=parse_datetime(data.get("timestamp")),
+            dsmr_version=version if isinstance(version, str) and version else None,
+            **counts,
+        )
+
+
 class DsmrReaderClient:
     """Talks to one DSMR-reader server. The aiohttp session is the caller's (Home Assistant's)."""
 
@@ -334,6 +442,10 @@ class DsmrReaderClient:
                     body = await response.text(errors="replace")
         except TimeoutError as err:
             raise DsmrReaderConnectionError("Timed out talking to the DSMR-reader server") from err
+        except aiohttp.ClientConnectorCertificateError as err:
+            raise DsmrReaderCertificateError(
+                "The DSMR-reader server's certificate could not be verified"
+            ) from err
         except aiohttp.ClientError as err:
             raise DsmrReaderConnectionError(
                 f"Could not reach the DSMR-reader server: {type(err).__name__}"
@@ -397,20 +509,41 @@ class DsmrReaderClient:
         return TodayConsumption.from_json(data)
 
     async def async_prices(self, day: date) -> EnergyPrices | None:
-        """The prices valid on ``day``; None when none are entered.
+        """The prices in force on ``day``, split contracts combined; None when none are entered.
 
         Raises :class:`DsmrReaderNotFoundError` when the server is too old to expose prices.
         """
-        page = await self._request(
-            "consumption/energy-supplier-prices",
-            {"ordering": "-start", "start__lte": day.isoformat(), "limit": 10, "offset": 0},
-        )
-        for row in _results(page, "consumption/energy-supplier-prices"):
-            if isinstance(row, Mapping):
-                prices = EnergyPrices.from_json(row)
-                if prices.valid_on(day):
-                    return prices
-        return None
+        path = "consumption/energy-supplier-prices"
+        contracts: list[EnergyPrices] = []
+        offset = 0
+        while True:  # a handful of contracts: plain offsets (several may share a start date)
+            page = await self._request(
+                path,
+                {
+                    "ordering": "start",
+                    "start__lte": day.isoformat(),
+                    "end__gte": day.isoformat(),
+                    "limit": 100,
+                    "offset": offset,
+                },
+            )
+            results = _results(page, path)
+            contracts += [
+                contract
+                for row in results
+                if isinstance(row, Mapping)
+                and (contract := EnergyPrices.from_json(row)).valid_on(day)
+            ]
+            offset += len(results)
+            if not results or page.get("next") is None or offset > 10_000:
+                return combine_prices(contracts)
+
+    async def async_meter_statistics(self) -> MeterStatistics | None:
+        """The meter's own counters and the latest telegram's time; None when the server has none."""
+        data = await self._request("datalogger/meter-statistics")
+        if not isinstance(data, Mapping):
+            return None
+        return MeterStatistics.from_json(data)
 
     async def async_first_hour(self, since: datetime, zone: tzinfo) -> datetime | None:
         """The oldest hour the server has from ``since`` on (one small request)."""
@@ -418,7 +551,7 @@ class DsmrReaderClient:
             "statistics/hour",
             {
                 "ordering": "hour_start",
-                "hour_start__gte": local_filter(since, zone),
+                "hour_start__gte": time_filter(since, zone),
                 "limit": 1,
                 "offset": 0,
             },
@@ -438,12 +571,12 @@ class DsmrReaderClient:
     ) -> AsyncIterator[list[HourStatistic]]:
         """Pages of hours from ``since`` (to ``until``, both inclusive), oldest first.
 
-        The filters are local times, which are ambiguous in the hour the clocks go back; rows
-        outside the window are dropped here, by their exact offset-carrying timestamps.
+        The filters carry their offset (see :func:`time_filter`), so they are exact also in the hour
+        the clocks go back; rows outside the window are still dropped here, by their timestamps.
         """
-        filters = {"hour_start__gte": local_filter(since, zone)}
+        filters = {"hour_start__gte": time_filter(since, zone)}
         if until is not None:
-            filters["hour_start__lte"] = local_filter(until, zone)
+            filters["hour_start__lte"] = time_filter(until, zone)
         return self._pages(
             "statistics/hour",
             ordering="hour_start",
@@ -451,7 +584,7 @@ class DsmrReaderClient:
             anchor="hour_start__gte",
             parse=HourStatistic.from_json,
             key=lambda row: row.hour_start,
-            anchor_value=lambda row: local_filter(row.hour_start, zone),
+            anchor_value=lambda row: time_filter(row.hour_start, zone),
             page_size=page_size,
             keep=lambda row: since <= row.hour_start and (until is None or row.hour_start <= until),
         )

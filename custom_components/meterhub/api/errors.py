@@ -60,6 +60,76 @@ class ApiResponseError(MeterHubApiError):
     error_key = "unexpected_response"
 
 
+class ApiSchemaError(ApiResponseError):
+    """The provider answered in a shape this version of Meter Hub does not understand.
+
+    A service that changes its API is the usual cause (Enedis closed one in 2026, Caruna changed
+    its login twice): Home Assistant shows a repair that says so, and nothing of the answer is
+    imported. The error keeps what was expected and the *shape* of what came (field names and
+    types, never values), so it can be logged, shown and attached to a bug report without carrying
+    an identifier or a secret. Clients raise their own subclass (``XSchemaError(XError,
+    ApiSchemaError)``), from one place per client that checks what it parses.
+    """
+
+    error_key = "api_changed"
+
+    def __init__(self, what: str, expected: str, received: object) -> None:
+        """Describe the mismatch: ``what`` was read, what was ``expected``, what was ``received``."""
+        self.what = what
+        self.expected = expected
+        self.received = shape_of(received)
+        super().__init__(f"{what}: expected {expected}, received {summary_of(self.received)}")
+
+    @property
+    def placeholders(self) -> dict[str, str]:
+        """The repair's and the form's details."""
+        return {
+            "what": self.what,
+            "expected": self.expected,
+            "received": summary_of(self.received),
+        }
+
+
+#: Containers deeper than this are summarised, so a sample stays small.
+_SHAPE_DEPTH = 4
+
+
+def shape_of(value: object, depth: int = _SHAPE_DEPTH) -> object:
+    """The shape of a parsed JSON value: field names and types, with every value left out.
+
+    ``{"mpan": "1200…", "rates": [{"value": 24.5}]}`` becomes
+    ``{"mpan": "str", "rates": ["list of 1", {"value": "float"}]}``. Keys that look like data
+    rather than field names (long digit runs, e-mail addresses) are masked too.
+    """
+    if isinstance(value, dict):
+        if depth == 0:
+            return f"object with {len(value)} fields"
+        return {_field_name(str(key)): shape_of(item, depth - 1) for key, item in value.items()}
+    if isinstance(value, list):
+        if depth == 0 or not value:
+            return f"list of {len(value)}"
+        return [f"list of {len(value)}", shape_of(value[0], depth - 1)]
+    if value is None:
+        return "null"
+    return type(value).__name__
+
+
+def summary_of(shape: object) -> str:
+    """One short line for a shape: what a log line or a repair can show."""
+    if isinstance(shape, dict):
+        fields = ", ".join(sorted(shape)[:12])
+        more = f" (+{len(shape) - 12})" if len(shape) > 12 else ""
+        return f"an object with fields {fields}{more}" if shape else "an empty object"
+    if isinstance(shape, list):
+        return f"a {shape[0]}"
+    return f"a {shape}" if shape != "null" else "null"
+
+
+def _field_name(key: str) -> str:
+    digits = sum(char.isdigit() for char in key)
+    return "<value>" if "@" in key or digits >= 6 else key
+
+
 def retry_after_seconds(value: str | None) -> float | None:
     """A ``Retry-After`` header in seconds, or None when absent or not a number.
 

@@ -8,7 +8,8 @@ integration, and a cookie stored there would leak into other entries and outlive
 
 The service answers GraphQL errors with HTTP 200, and its numbers and dates are written the
 Estonian way (``"12,5"``, ``"25.10.2026"``): everything is parsed defensively into typed models, and
-anything the server says is scrubbed of the token and apartment id before it reaches a message.
+nothing the server writes in free text ever reaches a message: a server's error text can name a
+meter or the apartment, so only its machine-readable codes are repeated.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ from .errors import (
 
 DEFAULT_BASE_URL: Final = "https://pro.korto.ee/api/"
 DEFAULT_TIMEOUT: Final = 30.0
-_MAX_MESSAGE: Final = 200
+#: What a GraphQL error code looks like (``UNAUTHENTICATED``): safe to repeat, unlike its text.
+_CODE_RE: Final = re.compile(r"[A-Z][A-Z_]{1,40}")
 
 METERS_QUERY: Final = """
 query GetMetersData($id: ID!, $ignore_date_limits: Boolean) {
@@ -335,12 +337,10 @@ class KortoClient:
         """
         if not isinstance(errors, list):
             raise KortoResponseError("Korto answered malformed errors")
-        messages: list[str] = []
         for error in errors:
             if not isinstance(error, dict):
                 continue
             message = str(error.get("message") or "")
-            messages.append(message)
             extensions = error.get("extensions")
             extensions = extensions if isinstance(extensions, dict) else {}
             category = str(extensions.get("category") or "").lower()
@@ -363,15 +363,7 @@ class KortoClient:
             ):
                 raise KortoUnknownApartmentError("Korto does not show this apartment to this token")
         if not have_data:
-            first = messages[0] if messages else "no message"
-            raise KortoResponseError(f"Korto answered an error: {self._scrub(first, apartment_id)}")
-
-    def _scrub(self, text: str, apartment_id: str) -> str:
-        """Server text without the token or the apartment id, and not too long for a log."""
-        for secret in (self._token, apartment_id):
-            if secret:
-                text = text.replace(secret, "***")
-        return text[:_MAX_MESSAGE]
+            raise KortoResponseError(f"Korto answered an error{_error_codes(errors)}")
 
     async def _request(
         self, operation: str, query: str, variables: Mapping[str, Any]
@@ -396,10 +388,11 @@ class KortoClient:
                 text = await response.text(errors="replace")
                 retry_after = response.headers.get("Retry-After")
                 location = response.headers.get("Location", "")
-        except TimeoutError as err:
-            raise KortoConnectionError("Timed out talking to Korto") from err
+        except TimeoutError:
+            raise KortoConnectionError("Timed out talking to Korto") from None
         except aiohttp.ClientError as err:
-            raise KortoConnectionError(f"Could not talk to Korto ({type(err).__name__})") from err
+            # Not chained: the library's error carries the request URL into every traceback.
+            raise KortoConnectionError(f"Could not talk to Korto ({type(err).__name__})") from None
 
         if status in (401, 403) or (300 <= status < 400 and "login" in location.lower()):
             raise KortoAuthError(f"Korto rejected the token (HTTP {status})")
@@ -412,8 +405,8 @@ class KortoClient:
         )
         try:
             body = json.loads(text)
-        except ValueError as err:
-            raise KortoResponseError(f"Korto answered HTTP {status} without JSON") from err
+        except ValueError:
+            raise KortoResponseError(f"Korto answered HTTP {status} without JSON") from None
         if not isinstance(body, dict):
             raise KortoResponseError("Korto answered JSON that is not an object")
         if status != 200 and not body.get("errors"):
@@ -439,3 +432,16 @@ def _parse_meter(raw: object) -> KortoMeter | None:
         reading_origin=_parse_text(raw.get("reading_origin")),
         consumption=parse_number(raw.get("consumption")),
     )
+
+
+def _error_codes(errors: list[Any]) -> str:
+    """`` (codes A, B)`` from the errors' ``extensions.code``, or nothing when they have none."""
+    codes = sorted(
+        {
+            str(error["extensions"].get("code"))
+            for error in errors
+            if isinstance(error, dict) and isinstance(error.get("extensions"), dict)
+        }
+    )
+    safe = [code for code in codes if _CODE_RE.fullmatch(code)]
+    return f" (codes {', '.join(safe)})" if safe else ""

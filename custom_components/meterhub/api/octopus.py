@@ -1,8 +1,11 @@
 """Async client for the Octopus Energy (UK) REST and GraphQL APIs.
 
 REST (account, consumption, tariffs) uses HTTP Basic auth with the API key as user name. GraphQL
-(the account balance) needs a Kraken token obtained with the same key; the token lasts about an
-hour, so it is cached and renewed a few minutes before it runs out rather than on every call.
+(the account with its active meters, the balance, smart-meter telemetry) needs a Kraken token
+obtained with the same key; the token lasts about an hour, so it is cached and renewed a few
+minutes before it runs out rather than on every call. GraphQL has a per-IP hourly limit shared
+with the Octopus app: once Kraken says "too many requests", every GraphQL call of this client
+waits out the pause instead of asking again.
 
 Every timestamp is parsed into an aware UTC ``datetime`` at the edge: the API mixes ``Z`` and
 ``+01:00`` and only UTC arithmetic stays right across daylight-saving changes.
@@ -43,10 +46,25 @@ TOKEN_MARGIN: Final = timedelta(minutes=5)
 #: When the token's lifetime cannot be read from it, assume this (Octopus documents about 1 h).
 TOKEN_DEFAULT_LIFETIME: Final = timedelta(minutes=55)
 
+#: How long GraphQL rests after a rate limit that names no time (the limit is counted per hour).
+GRAPHQL_PAUSE: Final = timedelta(minutes=15)
+
 #: Kraken error codes that mean the key or token is not (or no longer) accepted.
-_AUTH_CODES: Final = frozenset({"KT-CT-1111", "KT-CT-1124", "KT-CT-1139", "KT-CT-1143"})
+_AUTH_CODES: Final = frozenset(
+    {
+        "KT-CT-1111",
+        "KT-CT-1124",
+        "KT-CT-1134",
+        "KT-CT-1135",
+        "KT-CT-1139",
+        "KT-CT-1143",
+        "OE-0103",
+    }
+)
 _TOKEN_EXPIRED_CODES: Final = frozenset({"KT-CT-1124"})
 _RATE_LIMIT_CODE: Final = "KT-CT-1199"
+#: How the per-IP GraphQL limit words itself when it comes without a code (tolerant matching).
+_RATE_LIMIT_WORDS: Final = ("too many requests", "rate limit", "throttl")
 
 
 class OctopusError(MeterHubApiError):
@@ -77,6 +95,23 @@ class OctopusAccountNotFoundError(OctopusResponseError):
 
 class OctopusNotFoundError(OctopusResponseError):
     """A resource (a product or tariff) does not exist."""
+
+
+class GasUnit(StrEnum):
+    """What a gas meter's consumption is counted in (GraphQL ``consumptionUnits``)."""
+
+    KWH = "kWh"
+    CUBIC_METERS = "m³"
+
+
+def parse_gas_unit(value: Any) -> GasUnit | None:
+    """``KWH``/``kWh`` (SMETS1) or ``MQ``/``m³`` (SMETS2); anything else is unknown."""
+    text = str(value or "").strip().lower().replace(" ", "")
+    if text in ("kwh", "kilowatt_hours", "kilowatthours"):
+        return GasUnit.KWH
+    if text in ("mq", "m3", "m³", "cubic_meters", "cubic_metres", "cubicmeters"):
+        return GasUnit.CUBIC_METERS
+    return None
 
 
 class FuelType(StrEnum):
@@ -113,12 +148,20 @@ class Agreement:
     tariff_code: str
     valid_from: datetime | None
     valid_to: datetime | None
+    #: Octopus' own ``productCode`` (GraphQL); None when only REST told us the tariff.
+    product: str | None = None
 
     @property
     def product_code(self) -> str:
-        """``E-1R-AGILE-24-10-01-C`` -> ``AGILE-24-10-01``: drop the fuel/rate prefix and region."""
+        """The product: GraphQL's ``productCode``, else cut from a ``E-1R-...-C`` tariff code.
+
+        Cutting is only a fallback for REST answers: tariff codes without the ``E-1R-`` shape
+        exist, and for those the code is used as it is.
+        """
+        if self.product:
+            return self.product
         parts = self.tariff_code.split("-")
-        if len(parts) < 4:
+        if len(parts) < 4 or parts[0] not in ("E", "G") or not parts[1][:1].isdigit():
             return self.tariff_code
         return "-".join(parts[2:-1])
 
@@ -145,6 +188,12 @@ class Meter:
     """One physical meter on a point (a point may have several, e.g. after a replacement)."""
 
     serial_number: str
+    #: Gas only: what consumption is counted in (None: not known, REST does not say).
+    consumption_units: GasUnit | None = None
+    #: The smart meter's device id (Home Mini telemetry), when GraphQL names one.
+    device_id: str | None = None
+    #: Whether it is a smart meter: GraphQL tells (a device id or none), REST does not (None).
+    smart: bool | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -183,6 +232,10 @@ class Account:
 
     number: str
     properties: tuple[Property, ...]
+    #: True when read from GraphQL (active meters only, units and product codes known).
+    from_graphql: bool = False
+    #: The balance in pounds when GraphQL sent it along (saves the balance its own request).
+    balance: float | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -202,6 +255,17 @@ class Rate:
     valid_from: datetime | None
     valid_to: datetime | None
     payment_method: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TelemetryReading:
+    """One smart-meter telemetry row: Wh totals, W demand (any may be missing)."""
+
+    read_at: datetime
+    consumption_wh: float | None
+    consumption_delta_wh: float | None
+    demand_w: float | None
+    export_wh: float | None
 
 
 @dataclass
@@ -243,6 +307,7 @@ class OctopusClient:
         self._timeout = request_timeout
         self._token: _Token | None = None
         self._token_lock = asyncio.Lock()
+        self._graphql_paused_until = 0.0
         self.requests = RequestCounter()
 
     # -- transport -------------------------------------------------------------------------
@@ -339,7 +404,12 @@ class OctopusClient:
         *,
         page_size: int | None = None,
     ) -> list[Interval]:
-        """Half-hour intervals in [period_from, period_to), oldest first, duplicates removed."""
+        """Half-hour intervals in [period_from, period_to), oldest first, duplicates removed.
+
+        Octopus sometimes answers a little more than asked for; rows reaching outside the window
+        are dropped, because the importer replaces whole hours and a stray half hour would
+        overwrite a neighbouring chunk's hour with half its value.
+        """
         kind = (
             "electricity-meter-points" if point.fuel is FuelType.ELECTRICITY else "gas-meter-points"
         )
@@ -361,6 +431,8 @@ class OctopusClient:
                 end = parse_time(row["interval_end"])
             except (KeyError, TypeError, ValueError) as err:
                 raise OctopusResponseError("unexpected consumption row") from err
+            if start < period_from or end > period_to:
+                continue
             intervals[start] = Interval(start=start, end=end, consumption=value)
         return [intervals[start] for start in sorted(intervals)]
 
@@ -405,17 +477,36 @@ class OctopusClient:
 
     # -- GraphQL ---------------------------------------------------------------------------
 
+    @property
+    def graphql_paused_for(self) -> float:
+        """Seconds GraphQL still rests after a rate limit (0: free to ask)."""
+        return max(0.0, self._graphql_paused_until - time.monotonic())
+
+    def _pause_graphql(self, seconds: float | None) -> OctopusRateLimitError:
+        pause = seconds if seconds and seconds > 0 else GRAPHQL_PAUSE.total_seconds()
+        self._graphql_paused_until = max(self._graphql_paused_until, time.monotonic() + pause)
+        return OctopusRateLimitError("Kraken asks us to slow down", pause)
+
     async def _graphql(self, query: str, variables: Mapping[str, Any], *, token: str | None) -> Any:
-        """One GraphQL call; Kraken errors arrive with HTTP 200 and an ``errorCode``."""
+        """One GraphQL call; Kraken errors arrive with HTTP 200 and an ``errorCode``.
+
+        The rate limit is shared by every GraphQL call (and the Octopus app on the same IP): after
+        one, calls fail at once without a request until the pause is over.
+        """
+        if (paused := self.graphql_paused_for) > 0:
+            raise OctopusRateLimitError("Kraken rate limit: still pausing", paused)
         headers = {"Authorization": token} if token else None
-        data = await self._request(
-            "graphql",
-            urljoin(self._base_url, "graphql/"),
-            method="POST",
-            json_body={"query": query, "variables": dict(variables)},
-            headers=headers,
-            basic_auth=False,
-        )
+        try:
+            data = await self._request(
+                "graphql",
+                urljoin(self._base_url, "graphql/"),
+                method="POST",
+                json_body={"query": query, "variables": dict(variables)},
+                headers=headers,
+                basic_auth=False,
+            )
+        except OctopusRateLimitError as err:
+            raise self._pause_graphql(err.retry_after) from err
         if not isinstance(data, dict):
             raise OctopusResponseError("unexpected GraphQL answer")
         errors = data.get("errors")
@@ -425,8 +516,11 @@ class OctopusClient:
                 for e in errors
                 if isinstance(e, dict)
             }
-            if _RATE_LIMIT_CODE in codes:
-                raise OctopusRateLimitError("Kraken rate limit (KT-CT-1199)")
+            messages = " ".join(
+                str(e.get("message", "")).lower() for e in errors if isinstance(e, dict)
+            )
+            if _RATE_LIMIT_CODE in codes or any(w in messages for w in _RATE_LIMIT_WORDS):
+                raise self._pause_graphql(None)
             if codes & _TOKEN_EXPIRED_CODES:
                 raise _TokenExpiredError
             if codes & _AUTH_CODES:
@@ -492,18 +586,68 @@ class OctopusClient:
             refresh_expires=refresh_expires,
         )
 
-    async def async_get_balance(self, account_number: str) -> float:
-        """The account balance in pounds (positive: in credit). Kraken reports pence."""
-        query = "query balance($account: String!) { account(accountNumber: $account) { balance } }"
+    async def _authed(self, query: str, variables: Mapping[str, Any]) -> Any:
+        """A GraphQL query with a token, renewing the token once if Kraken says it expired."""
         for attempt in range(2):
             token = await self.async_token()
             try:
-                data = await self._graphql(query, {"account": account_number}, token=token)
-                break
+                return await self._graphql(query, variables, token=token)
             except _TokenExpiredError:
                 self._token = None  # renewed on the next attempt
                 if attempt:
                     raise OctopusAuthError("Kraken token rejected twice") from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def async_get_graphql_account(self, account_number: str) -> Account:
+        """The account as GraphQL knows it: active meters with units and device ids, products.
+
+        Everything sits in one :class:`Property` (GraphQL lists agreements, not addresses); only
+        active agreements' points and active meters are returned.
+        """
+        data = await self._authed(_ACCOUNT_QUERY, {"account": account_number})
+        account = data.get("account")
+        if not isinstance(account, dict):
+            raise OctopusAccountNotFoundError("unknown account number")
+        return _parse_graphql_account(account_number, account)
+
+    async def async_get_telemetry(
+        self, device_id: str, start: datetime, end: datetime, *, grouping: str = "HALF_HOURLY"
+    ) -> list[TelemetryReading]:
+        """A Home Mini / Home Pro's readings in [start, end), oldest first (may be empty)."""
+        data = await self._authed(
+            _TELEMETRY_QUERY,
+            {
+                "deviceId": device_id,
+                "grouping": grouping,
+                "start": start.astimezone(UTC).isoformat(),
+                "end": end.astimezone(UTC).isoformat(),
+            },
+        )
+        rows = data.get("smartMeterTelemetry")
+        if rows is None:
+            return []
+        if not isinstance(rows, list):
+            raise OctopusResponseError("unexpected telemetry answer")
+        readings: list[TelemetryReading] = []
+        for row in rows:
+            if not isinstance(row, dict) or not row.get("readAt"):
+                continue
+            readings.append(
+                TelemetryReading(
+                    read_at=parse_time(str(row["readAt"])),
+                    consumption_wh=_optional_float(row.get("consumption")),
+                    consumption_delta_wh=_optional_float(row.get("consumptionDelta")),
+                    demand_w=_optional_float(row.get("demand")),
+                    export_wh=_optional_float(row.get("export")),
+                )
+            )
+        readings.sort(key=lambda r: r.read_at)
+        return readings
+
+    async def async_get_balance(self, account_number: str) -> float:
+        """The account balance in pounds (positive: in credit). Kraken reports pence."""
+        query = "query balance($account: String!) { account(accountNumber: $account) { balance } }"
+        data = await self._authed(query, {"account": account_number})
         account = data.get("account")
         if not isinstance(account, dict) or not isinstance(account.get("balance"), int | float):
             raise OctopusResponseError("no balance in the answer")
@@ -512,6 +656,129 @@ class OctopusClient:
 
 class _TokenExpiredError(OctopusAuthError):
     """The Kraken token ran out early: get a new one and try again once."""
+
+
+_ACCOUNT_QUERY: Final = """query account($account: String!) {
+  account(accountNumber: $account) {
+    balance
+    electricityAgreements(active: true) { meterPoint { mpan direction
+      meters(includeInactive: false) { serialNumber
+        smartImportElectricityMeter { deviceId } smartExportElectricityMeter { deviceId } }
+      agreements(includeInactive: true) { validFrom validTo
+        tariff { ... on TariffType { productCode tariffCode } } } } }
+    gasAgreements(active: true) { meterPoint { mprn
+      meters(includeInactive: false) { serialNumber consumptionUnits smartGasMeter { deviceId } }
+      agreements(includeInactive: true) { validFrom validTo
+        tariff { tariffCode productCode } } } }
+  }
+}"""
+
+_TELEMETRY_QUERY: Final = """query telemetry(
+  $deviceId: String!, $grouping: TelemetryGrouping, $start: DateTime, $end: DateTime
+) {
+  smartMeterTelemetry(deviceId: $deviceId, grouping: $grouping, start: $start, end: $end) {
+    readAt consumption consumptionDelta demand export
+  }
+}"""
+
+
+def _optional_float(value: Any) -> float | None:
+    if value in (None, ""):
+        return None
+    try:
+        return float(value)
+    except TypeError, ValueError:
+        return None
+
+
+def _device_id(value: Any) -> str | None:
+    if isinstance(value, dict) and value.get("deviceId"):
+        return str(value["deviceId"])
+    return None
+
+
+def _graphql_agreements(rows: Any) -> tuple[Agreement, ...]:
+    agreements: list[Agreement] = []
+    for row in rows or ():
+        tariff = row.get("tariff") if isinstance(row, dict) else None
+        if not isinstance(tariff, dict) or not isinstance(tariff.get("tariffCode"), str):
+            continue
+        product = tariff.get("productCode")
+        agreements.append(
+            Agreement(
+                tariff_code=tariff["tariffCode"],
+                valid_from=_optional_time(row.get("validFrom")),
+                valid_to=_optional_time(row.get("validTo")),
+                product=product if isinstance(product, str) and product else None,
+            )
+        )
+    return tuple(agreements)
+
+
+def _parse_graphql_account(number: str, data: Mapping[str, Any]) -> Account:
+    points: list[MeterPoint] = []
+    for agreement in data.get("electricityAgreements") or ():
+        point = agreement.get("meterPoint") if isinstance(agreement, dict) else None
+        if not isinstance(point, dict) or not point.get("mpan"):
+            continue
+        export = str(point.get("direction") or "").upper() == "EXPORT"
+        meters = tuple(
+            Meter(
+                serial_number=str(m["serialNumber"]),
+                device_id=_device_id(
+                    m.get(
+                        "smartExportElectricityMeter" if export else "smartImportElectricityMeter"
+                    )
+                ),
+                smart=bool(
+                    _device_id(m.get("smartImportElectricityMeter"))
+                    or _device_id(m.get("smartExportElectricityMeter"))
+                ),
+            )
+            for m in point.get("meters") or ()
+            if isinstance(m, dict) and m.get("serialNumber")
+        )
+        points.append(
+            MeterPoint(
+                fuel=FuelType.ELECTRICITY,
+                identifier=str(point["mpan"]),
+                is_export=export,
+                meters=meters,
+                agreements=_graphql_agreements(point.get("agreements")),
+            )
+        )
+    for agreement in data.get("gasAgreements") or ():
+        point = agreement.get("meterPoint") if isinstance(agreement, dict) else None
+        if not isinstance(point, dict) or not point.get("mprn"):
+            continue
+        meters = tuple(
+            Meter(
+                serial_number=str(m["serialNumber"]),
+                consumption_units=parse_gas_unit(m.get("consumptionUnits")),
+                device_id=_device_id(m.get("smartGasMeter")),
+                smart=_device_id(m.get("smartGasMeter")) is not None,
+            )
+            for m in point.get("meters") or ()
+            if isinstance(m, dict) and m.get("serialNumber")
+        )
+        points.append(
+            MeterPoint(
+                fuel=FuelType.GAS,
+                identifier=str(point["mprn"]),
+                is_export=False,
+                meters=meters,
+                agreements=_graphql_agreements(point.get("agreements")),
+            )
+        )
+    # the same point may come once per active agreement: keep one
+    unique = {(p.fuel, p.identifier): p for p in points}
+    balance = data.get("balance")
+    return Account(
+        number=number,
+        properties=(Property(moved_out_at=None, points=tuple(unique.values())),),
+        from_graphql=True,
+        balance=float(balance) / 100 if isinstance(balance, int | float) else None,
+    )
 
 
 def _parse_agreements(rows: Any) -> tuple[Agreement, ...]:

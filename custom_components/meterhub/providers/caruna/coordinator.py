@@ -13,7 +13,8 @@ what it returns as external statistics:
 * Caught up, it refreshes every ``STEADY_INTERVAL`` (four times a day): the recent window again,
   so today's measured hours and late or corrected hours are booked at the next refresh.
 
-What the backfill has left is kept (``progress.py``); the newest stored hour says which days were
+What the backfill has left is kept (``store.py``); what is read goes into the statistics through
+``history.py``; the newest stored hour says which days were
 missed while Home Assistant was down. The statistics importer upserts whole hours in any order, so
 a re-read never counts anything twice.
 """
@@ -21,7 +22,6 @@ a re-read never counts anything twice.
 from __future__ import annotations
 
 from datetime import timedelta
-import random
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.core import HomeAssistant
@@ -29,17 +29,18 @@ from homeassistant.util import dt as dt_util
 
 from ...api.caruna import CarunaClient, MeteringPoint
 from ...coordinator import MeterHubCoordinator
-from ...statistics import ENERGY_KWH, StatisticSeries, async_import_series, async_last_hour
-from .progress import BackfillProgress
+from .history import PointHistory
 from .reader import HELSINKI, PointData, PointReader
+from .store import BackfillProgress
 
 if TYPE_CHECKING:
-    from homeassistant.config_entries import ConfigEntry
+    from .runtime import CarunaConfigEntry
 
 FIRST_LOOK_DELAY: Final = timedelta(seconds=10)
 BACKFILL_INTERVAL: Final = timedelta(minutes=2)
 STEADY_INTERVAL: Final = timedelta(hours=6)
-CURRENCY: Final = "EUR"
+# Steady refreshes are spread over a few minutes so installs do not all ask Caruna at once.
+STEADY_JITTER: Final = 0.05
 
 
 class CarunaPointCoordinator(MeterHubCoordinator[PointData]):
@@ -48,12 +49,12 @@ class CarunaPointCoordinator(MeterHubCoordinator[PointData]):
     def __init__(
         self,
         hass: HomeAssistant,
-        entry: ConfigEntry[Any],
+        entry: CarunaConfigEntry,
         client: CarunaClient,
         point: MeteringPoint,
         *,
         index: int,
-        label: str,
+        history: PointHistory,
         transfer_price: float | None,
         progress: BackfillProgress,
     ) -> None:
@@ -63,26 +64,13 @@ class CarunaPointCoordinator(MeterHubCoordinator[PointData]):
             entry,
             name=f"Caruna metering point {index}",
             update_interval=BACKFILL_INTERVAL,
+            jitter=STEADY_JITTER,
         )
         self.point = point
         self.progress = progress
+        self.history = history
         self.reader = PointReader(client, point, transfer_price=transfer_price)
-        self.consumption = StatisticSeries(
-            provider="caruna",
-            meter=point.identifier,
-            quantity="consumption",
-            name=f"{label} consumption",
-            unit=ENERGY_KWH,
-        )
-        self.cost = StatisticSeries(
-            provider="caruna",
-            meter=point.identifier,
-            quantity="cost",
-            name=f"{label} cost",
-            unit=CURRENCY,
-        )
         self._first = True
-        self.hours_imported = 0
 
     @property
     def caught_up(self) -> bool:
@@ -97,7 +85,7 @@ class CarunaPointCoordinator(MeterHubCoordinator[PointData]):
             "backfill_cursor": pending.isoformat() if pending else None,
             "caught_up": self.reader.caught_up,
             "energy_requests": self.reader.requests,
-            "hours_imported": self.hours_imported,
+            "hours_imported": self.history.hours_imported,
             "transfer_price_set": self.reader.transfer_price is not None,
         }
 
@@ -105,27 +93,18 @@ class CarunaPointCoordinator(MeterHubCoordinator[PointData]):
         today = dt_util.now(HELSINKI).date()
         identifier = self.point.identifier
         if not self.reader.resumed:
-            last = await async_last_hour(self.hass, self.consumption)
+            last = await self.history.async_last_hour()
             pending = await self.progress.async_pending(identifier)
             self.reader.resume(today, last_stored=last, pending=pending)
         first = self._first
         batch = await self.reader.read(today, backfill=not first)
         self._first = False
-        if batch.consumption:
-            result = await async_import_series(self.hass, self.consumption, batch.consumption)
-            self.hours_imported += result.hours_given
-        if batch.cost:
-            await async_import_series(self.hass, self.cost, batch.cost)
+        await self.history.async_import(batch)
         await self.progress.async_set(identifier, self.reader.pending)
         if first and not self.reader.caught_up:
             self.update_interval = FIRST_LOOK_DELAY
         elif self.reader.caught_up:
-            self.update_interval = _jittered(STEADY_INTERVAL)
+            self.update_interval = self.jittered(STEADY_INTERVAL)
         else:
             self.update_interval = BACKFILL_INTERVAL
         return self.reader.data
-
-
-def _jittered(interval: timedelta) -> timedelta:
-    """Spread installs over a few minutes so they do not all ask Caruna at the same moment."""
-    return interval * (1 + random.uniform(0, 0.05))

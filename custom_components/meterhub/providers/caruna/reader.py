@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 import logging
 from typing import Final
 from zoneinfo import ZoneInfo
@@ -76,19 +76,9 @@ def _next_month(day: date) -> date:
     return date(day.year + day.month // 12, day.month % 12 + 1, 1)
 
 
-def local_midnight(day: date) -> datetime:
-    """The UTC moment a Finnish calendar day starts."""
-    return datetime(day.year, day.month, day.day, tzinfo=HELSINKI).astimezone(UTC)
-
-
 def backfill_floor(today: date) -> date:
     """The oldest day the backfill reaches."""
     return today - timedelta(days=BACKFILL_DAYS)
-
-
-def backfill_start(today: date) -> datetime:
-    """The moment the backfill reaches back to."""
-    return local_midnight(backfill_floor(today))
 
 
 def normalise(ranges: Iterable[DayRange], floor: date, ceiling: date) -> list[DayRange]:

@@ -23,6 +23,7 @@ import probatio as vol
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     TextSelector,
     TextSelectorConfig,
     TextSelectorType,
@@ -35,6 +36,7 @@ from .runtime import DsmrReaderConfigEntry, DsmrReaderRuntime
 CONF_URL: Final = "url"
 CONF_API_KEY: Final = "api_key"
 CONF_SERVER_ID: Final = "server_id"
+CONF_VERIFY_SSL: Final = "verify_ssl"
 CONF_SCAN_INTERVAL: Final = "scan_interval"
 CONF_BACKFILL_DAYS: Final = "backfill_days"
 DEFAULT_SCAN_INTERVAL: Final = 30
@@ -51,7 +53,8 @@ class DsmrReaderProvider(Provider[DsmrReaderRuntime]):
         """Server URL and API key.
 
         The URL field is plain text: a browser's URL input would refuse ``192.168.1.10:7777``,
-        which we accept and normalise.
+        which we accept and normalise. ``verify_ssl`` (on unless switched off) lets an ``https://``
+        server with a self-signed certificate be used, as Home Assistant's own integrations do.
         """
         return vol.Schema(
             {
@@ -61,6 +64,9 @@ class DsmrReaderProvider(Provider[DsmrReaderRuntime]):
                 vol.Required(CONF_API_KEY): TextSelector(
                     TextSelectorConfig(type=TextSelectorType.PASSWORD)
                 ),
+                vol.Optional(
+                    CONF_VERIFY_SSL, default=bool(defaults.get(CONF_VERIFY_SSL, True))
+                ): BooleanSelector(),
             }
         )
 
@@ -71,23 +77,28 @@ class DsmrReaderProvider(Provider[DsmrReaderRuntime]):
         except ValueError as err:
             raise FormError(CONF_URL, "invalid_url") from err
         api_key = str(data.get(CONF_API_KEY, "")).strip()
-        client = DsmrReaderClient(async_get_clientsession(hass), url, api_key)
+        verify_ssl = bool(data.get(CONF_VERIFY_SSL, True))
+        client = DsmrReaderClient(
+            async_get_clientsession(hass, verify_ssl=verify_ssl), url, api_key
+        )
         await client.async_latest_reading()
         server_id = str(data.get(CONF_SERVER_ID) or server_key(url))
         return Validated(
             title=f"DSMR-reader {url.host}"
             + (f":{url.explicit_port}" if url.explicit_port else ""),
             unique_id=server_id,
-            data={CONF_URL: str(url), CONF_API_KEY: api_key, CONF_SERVER_ID: server_id},
+            data={CONF_URL: str(url), CONF_API_KEY: api_key, CONF_SERVER_ID: server_id}
+            # Stored only when switched off: verifying is what entries always did.
+            | ({} if verify_ssl else {CONF_VERIFY_SSL: False}),
         )
 
     async def async_create_runtime(
         self, hass: HomeAssistant, entry: DsmrReaderConfigEntry
     ) -> DsmrReaderRuntime:
         """The client and the runtime; it polls once and starts the history when it starts."""
-        client = DsmrReaderClient(
-            async_get_clientsession(hass), entry.data[CONF_URL], entry.data[CONF_API_KEY]
-        )
+        # Entries made before the option existed verify certificates, as they always did.
+        session = async_get_clientsession(hass, verify_ssl=entry.data.get(CONF_VERIFY_SSL, True))
+        client = DsmrReaderClient(session, entry.data[CONF_URL], entry.data[CONF_API_KEY])
         options = entry.options
         return DsmrReaderRuntime(
             hass,

@@ -9,6 +9,12 @@ is upserted by the shared importer, so nothing is ever counted twice.
 When the backfill depth is raised later, older hours appear in front of stored ones. That case is
 read in one go and imported with one call per series: importing page by page in front of a year
 of stored rows would rewrite those rows once per page.
+
+Hours are imported a whole server day at a time: for each day the server has a day row for, the
+electricity hours are made to add up to it (``whole_days``). The re-read window therefore starts at
+the server's local midnight, so a day is never re-imported from only part of its hours; a day whose
+day row is not there yet keeps its hour rows and is corrected when the row arrives (the importer
+replaces whole hours, so nothing is counted twice).
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from typing import Final
 
 from homeassistant.core import HomeAssistant
@@ -34,8 +40,9 @@ from ...statistics import (
     hour_start,
     local_midnight,
 )
+from .whole_days import book_whole_day
 
-# DSMR-reader writes an hour's statistics shortly after the hour and never revises them on its
+# DSMR-reader writes a whole day of hour statistics after midnight and never revises them on its
 # own; two days of re-reading covers a server that caught up late after being down.
 HOUR_REREAD: Final = timedelta(days=2)
 DAY_REREAD: Final = timedelta(days=3)
@@ -82,6 +89,8 @@ class HistoryStatus:
     days_read: int
     rows_written: int
     gap_filled: bool
+    #: Days whose electricity hours were made to add up to the server's day row in this run.
+    days_booked: int = 0
 
 
 def hour_series(key: str, meter: str, title: str) -> list[HourSeries]:
@@ -168,35 +177,49 @@ class HistoryImporter:
         backfill_from = hour_start(now - depth)
         marker = self.hours[-1].series
         last = await async_last_hour(self._hass, marker)
-        hours_read = days_read = written = 0
         gap = False
         if last is not None and not self._head_checked:
             gap = await self._async_missing_head(backfill_from, zone)
-            if gap:
-                rows: list[HourStatistic] = []
-                async for page in self._client.hour_statistics(backfill_from, zone):
-                    rows.extend(page)
-                hours_read += len(rows)
-                written += await self._async_import_hours(rows)
         self._head_checked = True
-
-        start = fetch_start(last, backfill_from=backfill_from, reread=HOUR_REREAD)
-        async for page in self._client.hour_statistics(start, zone):
-            hours_read += len(page)
-            written += await self._async_import_hours(page)
+        if gap:
+            start = backfill_from
+        else:
+            start = fetch_start(last, backfill_from=backfill_from, reread=HOUR_REREAD)
+            start = max(backfill_from, local_midnight(start.astimezone(zone).date(), zone))
 
         cost_last = None if gap else await async_last_hour(self._hass, self.days[-1].series)
         cost_from = fetch_start(cost_last, backfill_from=backfill_from, reread=DAY_REREAD)
-        async for day_page in self._client.day_statistics(cost_from.astimezone(zone).date()):
-            days_read += len(day_page)
-            written += await self._async_import_days(day_page, zone)
+        first_day = min(start, cost_from).astimezone(zone).date()
+        days: list[DayStatistic] = []
+        async for day_page in self._client.day_statistics(first_day):
+            days.extend(day_page)
+        day_rows = {row.day: row for row in days}
+        run = _DayBatcher(day_rows, zone, whole_from=start)
+
+        hours_read = written = 0
+        if gap:  # in front of stored rows: one import per series (see the module docstring)
+            rows: list[HourStatistic] = []
+            async for page in self._client.hour_statistics(start, zone):
+                rows.extend(page)
+            hours_read = len(rows)
+            written += await self._async_import_hours(run.book(rows) + run.rest())
+        else:
+            async for page in self._client.hour_statistics(start, zone):
+                hours_read += len(page)
+                written += await self._async_import_hours(run.book(page) + run.unbookable())
+            written += await self._async_import_hours(run.rest())
+
+        cost_day = cost_from.astimezone(zone).date()
+        costs = [row for row in days if row.day >= cost_day]
+        written += await self._async_import_days(costs, zone)
 
         return HistoryStatus(
             last_hour=await async_last_hour(self._hass, marker),
             hours_read=hours_read,
-            days_read=days_read,
+            days_read=len(days),
             rows_written=written,
             gap_filled=gap,
+            days_booked=run.booked,
         )
 
     async def _async_missing_head(self, backfill_from: datetime, zone: tzinfo) -> bool:
@@ -214,6 +237,8 @@ class HistoryImporter:
     async def _async_import_hours(self, rows: list[HourStatistic]) -> int:
         """Import each series of these hours; the marker last. Returns rows written."""
         written = 0
+        if not rows:
+            return 0
         for item in self.hours:
             values = _valid({row.hour_start: item.value(row) for row in rows})
             if values:
@@ -230,6 +255,60 @@ class HistoryImporter:
                 result = await async_import_series(self._hass, item.series, values)
                 written += result.rows_written
         return written
+
+
+class _DayBatcher:
+    """Collects hours by the server's day and hands out whole days, booked to their day rows.
+
+    Hours come oldest first, so a day is complete once an hour of a later day arrives. A day is
+    booked only when the read window holds all of it (it starts at or before the day's midnight)
+    and the server has a row for it; other days pass through as the server's hours.
+    """
+
+    def __init__(
+        self, day_rows: dict[date, DayStatistic], zone: tzinfo, *, whole_from: datetime
+    ) -> None:
+        self._day_rows = day_rows
+        self._zone = zone
+        self._whole_from = whole_from
+        self._day: date | None = None
+        self._pending: list[HourStatistic] = []
+        self.booked = 0
+
+    def book(self, rows: list[HourStatistic]) -> list[HourStatistic]:
+        """The hours of every day these rows complete; the last day waits for more rows."""
+        done: list[HourStatistic] = []
+        for row in rows:
+            day = row.hour_start.astimezone(self._zone).date()
+            if self._day is not None and day != self._day:
+                done += self.rest()
+            self._day = day
+            self._pending.append(row)
+        return done
+
+    def unbookable(self) -> list[HourStatistic]:
+        """The day still being collected, when it will not be booked.
+
+        Stored right away, so an interrupted run keeps what it read; a day that will be booked
+        waits instead of being written twice.
+        """
+        if self._day is None or self._bookable(self._day):
+            return []
+        return list(self._pending)
+
+    def _bookable(self, day: date) -> bool:
+        return day in self._day_rows and self._whole_from <= local_midnight(day, self._zone)
+
+    def rest(self) -> list[HourStatistic]:
+        """The day collected so far, booked when its day row is there."""
+        hours, self._pending = self._pending, []
+        day, self._day = self._day, None
+        if day is None or not hours:
+            return []
+        if not self._bookable(day):
+            return hours
+        self.booked += 1
+        return book_whole_day(hours, self._day_rows[day])
 
 
 def _valid(values: dict[datetime, float | None]) -> dict[datetime, float]:

@@ -19,7 +19,7 @@ from ...statistics import slug
 from ..base import ProviderConfigEntry, ProviderRuntime, device_id
 from .coordinator import HistoryCoordinator, LiveCoordinator, PriceCoordinator, zone_of
 from .history import HistoryImporter, day_series, hour_series
-from .sensors import live_descriptions, price_descriptions
+from .sensors import live_descriptions, meter_descriptions, price_descriptions
 
 # DSMR-reader's own default time zone, tried after Home Assistant's when reading offsets.
 DSMR_READER_ZONE: Final = "Europe/Amsterdam"
@@ -71,7 +71,8 @@ class DsmrReaderRuntime(ProviderRuntime):
     async def async_start(self) -> None:
         """Poll once (raises ConfigEntryNotReady), then run the history in the background.
 
-        The first import runs in the background (a year takes a while), then hourly. A
+        The first import runs in the background (a year takes a while), then after each of the
+        server's midnights (see ``coordinator``). A
         coordinator only schedules its next run while something listens to it; the history has
         no entities, so a listener that does nothing keeps it going.
         """
@@ -92,11 +93,16 @@ class DsmrReaderRuntime(ProviderRuntime):
         )
 
     def sensors(self) -> Iterable[SensorEntity]:
-        """Live sensors always; price sensors only when the server exposes prices."""
+        """Live sensors always; meter and price sensors when the server exposes them."""
         entities: list[SensorEntity] = [
             MeterHubSensor(self.live, self.device, description)
             for description in live_descriptions(self.currency)
         ]
+        if self.live.meter_exposed:
+            entities += [
+                MeterHubSensor(self.live, self.device, description)
+                for description in meter_descriptions()
+            ]
         if self.prices.exposed:
             entities += [
                 MeterHubSensor(self.prices, self.device, description)
@@ -120,5 +126,6 @@ class DsmrReaderRuntime(ProviderRuntime):
                 "days_read": status.days_read,
                 "rows_written": status.rows_written,
                 "gap_filled": status.gap_filled,
+                "days_booked": status.days_booked,
             },
         }

@@ -1,4 +1,8 @@
-"""The sensors of a DSMR-reader server: the latest reading, today's totals and the energy prices."""
+"""The sensors of a DSMR-reader server.
+
+The latest reading, today's totals, the meter's own counters (``meter-statistics``) and the
+energy prices.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from homeassistant.const import (
     UnitOfVolume,
 )
 
-from ...api.dsmr_reader import EnergyPrices, Reading, TodayConsumption
+from ...api.dsmr_reader import EnergyPrices, MeterStatistics, Reading, TodayConsumption
 from ...sensor import MeterHubSensorEntityDescription, SensorValue
 
 
@@ -25,6 +29,8 @@ class LiveData:
 
     reading: Reading | None
     today: TodayConsumption | None
+    #: None when the server has no meter statistics (or an older server lacks the endpoint).
+    meter: MeterStatistics | None = None
 
 
 type LiveDescription = MeterHubSensorEntityDescription[LiveData]
@@ -37,6 +43,103 @@ def _reading(read: Callable[[Reading], SensorValue]) -> Callable[[LiveData], Sen
 
 def _today(read: Callable[[TodayConsumption], SensorValue]) -> Callable[[LiveData], SensorValue]:
     return lambda data: None if data.today is None else read(data.today)
+
+
+def _meter(read: Callable[[MeterStatistics], SensorValue]) -> Callable[[LiveData], SensorValue]:
+    return lambda data: None if data.meter is None else read(data.meter)
+
+
+def _meter_count(
+    key: str,
+    read: Callable[[MeterStatistics], int | None],
+    *,
+    enabled: bool,
+    translation_key: str | None = None,
+) -> LiveDescription:
+    """A counter the meter keeps (power failures, voltage sags): diagnostic.
+
+    Named like the same counter of the P1 provider (``translation_key``), keyed by DSMR-reader's
+    field name.
+    """
+    return MeterHubSensorEntityDescription[LiveData](
+        key=key,
+        translation_key=translation_key or key,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        entity_registry_enabled_default=enabled,
+        value_fn=_meter(read),
+    )
+
+
+def meter_descriptions() -> list[LiveDescription]:
+    """``datalogger/meter-statistics``: the meter's own counters and the latest telegram's time."""
+    return [
+        MeterHubSensorEntityDescription[LiveData](
+            key="latest_telegram_timestamp",
+            translation_key="latest_telegram_timestamp",
+            device_class=SensorDeviceClass.TIMESTAMP,
+            entity_category=EntityCategory.DIAGNOSTIC,
+            value_fn=_meter(lambda m: m.timestamp),
+        ),
+        MeterHubSensorEntityDescription[LiveData](
+            key="electricity_tariff",
+            translation_key="electricity_tariff",
+            value_fn=_meter(lambda m: m.electricity_tariff),
+        ),
+        MeterHubSensorEntityDescription[LiveData](
+            key="dsmr_version",
+            translation_key="dsmr_version",
+            entity_category=EntityCategory.DIAGNOSTIC,
+            entity_registry_enabled_default=False,
+            value_fn=_meter(lambda m: m.dsmr_version),
+        ),
+        _meter_count(
+            "power_failure_count",
+            lambda m: m.power_failure_count,
+            enabled=True,
+            translation_key="short_power_failure_count",
+        ),
+        _meter_count(
+            "long_power_failure_count", lambda m: m.long_power_failure_count, enabled=True
+        ),
+        _meter_count(
+            "voltage_sag_count_l1",
+            lambda m: m.voltage_sag_count_l1,
+            enabled=False,
+            translation_key="voltage_sag_l1_count",
+        ),
+        _meter_count(
+            "voltage_sag_count_l2",
+            lambda m: m.voltage_sag_count_l2,
+            enabled=False,
+            translation_key="voltage_sag_l2_count",
+        ),
+        _meter_count(
+            "voltage_sag_count_l3",
+            lambda m: m.voltage_sag_count_l3,
+            enabled=False,
+            translation_key="voltage_sag_l3_count",
+        ),
+        _meter_count(
+            "voltage_swell_count_l1",
+            lambda m: m.voltage_swell_count_l1,
+            enabled=False,
+            translation_key="voltage_swell_l1_count",
+        ),
+        _meter_count(
+            "voltage_swell_count_l2",
+            lambda m: m.voltage_swell_count_l2,
+            enabled=False,
+            translation_key="voltage_swell_l2_count",
+        ),
+        _meter_count(
+            "voltage_swell_count_l3",
+            lambda m: m.voltage_swell_count_l3,
+            enabled=False,
+            translation_key="voltage_swell_l3_count",
+        ),
+        _meter_count("rejected_telegrams", lambda m: m.rejected_telegrams, enabled=False),
+    ]
 
 
 def _register(key: str, read: Callable[[Reading], float | None]) -> LiveDescription:
@@ -202,6 +305,7 @@ def live_descriptions(currency: str) -> list[LiveDescription]:
         ),
         _today_cost("today_gas_cost", lambda t: t.gas_cost, currency, enabled=False),
         _today_cost("today_total_cost", lambda t: t.total_cost, currency, enabled=True),
+        _today_cost("today_fixed_cost", lambda t: t.fixed_cost, currency, enabled=True),
     ]
 
 

@@ -25,7 +25,9 @@ API_BASE_URL: str = DEFAULT_BASE_URL
 CONF_API_KEY: Final = "api_key"
 CONF_ACCOUNT_NUMBER: Final = "account_number"
 CONF_BACKFILL_DAYS: Final = "backfill_days"
-CONF_GAS_REPORTS_KWH: Final = "gas_reports_kwh"
+#: The retired "my gas meter reports kWh" option: each meter now says so itself (GraphQL
+#: ``consumptionUnits``). Entries that still carry it lose it when they next load.
+RETIRED_GAS_REPORTS_KWH: Final = "gas_reports_kwh"
 CONF_GAS_TO_KWH: Final = "gas_to_kwh"
 CONF_CALORIFIC_VALUE: Final = "calorific_value"
 
@@ -35,9 +37,8 @@ _ACCOUNT_RE: Final = re.compile(r"^A-[A-Z0-9]{4,12}$")
 
 
 def gas_settings(options: Mapping[str, Any]) -> GasSettings:
-    """The gas unit options of an entry."""
+    """The gas options of an entry (conversion of m³ meters to kWh)."""
     return GasSettings(
-        reports_kwh=bool(options.get(CONF_GAS_REPORTS_KWH, False)),
         convert_to_kwh=bool(options.get(CONF_GAS_TO_KWH, False)),
         calorific_value=float(options.get(CONF_CALORIFIC_VALUE, DEFAULT_CALORIFIC_VALUE)),
     )
@@ -75,7 +76,18 @@ class OctopusProvider(Provider[OctopusRuntime]):
     async def async_create_runtime(
         self, hass: HomeAssistant, entry: OctopusConfigEntry
     ) -> OctopusRuntime:
-        """The client and the runtime; it reads the account when it starts."""
+        """The client and the runtime; it reads the account when it starts.
+
+        An entry made before the meters' own units were read still carries the retired gas-unit
+        option: it is dropped here (no request, no reload). Statistic ids do not change for a
+        meter the option described rightly: a kWh meter keeps ``..._consumption``, an m³ meter
+        ``..._volume``, and their sums continue.
+        """
+        if RETIRED_GAS_REPORTS_KWH in entry.options:
+            hass.config_entries.async_update_entry(
+                entry,
+                options={k: v for k, v in entry.options.items() if k != RETIRED_GAS_REPORTS_KWH},
+            )
         client = OctopusClient(
             async_get_clientsession(hass), entry.data[CONF_API_KEY], base_url=API_BASE_URL
         )
@@ -94,22 +106,15 @@ class OctopusProvider(Provider[OctopusRuntime]):
         async_register_services(hass, self.key)
 
     def options_schema(self, options: Mapping[str, Any]) -> vol.Schema | None:
-        """Backfill depth and how gas is reported."""
+        """Backfill depth, and whether m³ gas meters are converted to kWh."""
         return vol.Schema(
             {
                 vol.Optional(CONF_BACKFILL_DAYS, default=DEFAULT_BACKFILL_DAYS): vol.All(
                     vol.Coerce(int), vol.Range(min=1, max=MAX_BACKFILL_DAYS)
                 ),
-                vol.Optional(CONF_GAS_REPORTS_KWH, default=False): cv.boolean,
                 vol.Optional(CONF_GAS_TO_KWH, default=False): cv.boolean,
                 vol.Optional(CONF_CALORIFIC_VALUE, default=DEFAULT_CALORIFIC_VALUE): vol.All(
                     vol.Coerce(float), vol.Range(min=30.0, max=50.0)
                 ),
             }
         )
-
-    def validate_options(self, options: Mapping[str, Any]) -> Mapping[str, Any]:
-        """Converting makes no sense for a meter that already reports kWh."""
-        if options.get(CONF_GAS_REPORTS_KWH) and options.get(CONF_GAS_TO_KWH):
-            raise FormError(CONF_GAS_TO_KWH, "gas_already_kwh")
-        return options

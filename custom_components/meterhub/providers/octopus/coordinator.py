@@ -1,16 +1,18 @@
-"""The account, balance, current-price and history coordinators.
+"""The account, balance, current-price, history and telemetry coordinators.
 
 Each polls what it needs as rarely as the data changes: the account (meters appearing or vanishing)
-twice a day, the balance four times a day, prices once a day. Current-price sensors must still flip
+twice a day from GraphQL (REST when GraphQL fails), the balance four times a day, prices once a day. Current-price sensors must still flip
 at every rate change (every half hour on Agile), so the price coordinator sets a timer for the next
 change and rewrites its sensors then without a request; when the known rates run out (tomorrow's
 Agile prices appear in the afternoon) the timer fetches again. The history coordinator runs the
-importer (:mod:`.history`) for every current meter a few times a day.
+importer (:mod:`.history`) for every current meter a few times a day. A Home Mini's telemetry is
+read at most once a minute, and less often while Octopus fails or asks us to slow down.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
@@ -19,7 +21,8 @@ from homeassistant.helpers.event import async_call_later, async_track_point_in_u
 from homeassistant.util import dt as dt_util
 
 from ...api.errors import ApiAuthError, ApiRateLimitError, MeterHubApiError
-from ...api.octopus import Account, MeterPoint, OctopusClient
+from ...api.octopus import Account, MeterPoint, OctopusClient, TelemetryReading
+from ...const import LOGGER
 from ...coordinator import MeterHubCoordinator
 from ...statistics import local_midnight
 from .history import HISTORY_INTERVAL, HistoryImporter, MeterSummary
@@ -30,6 +33,14 @@ if TYPE_CHECKING:
     from .runtime import OctopusConfigEntry
 
 ACCOUNT_INTERVAL: Final = timedelta(hours=12)
+#: While the account could only be read from REST, GraphQL is asked again this often.
+ACCOUNT_FALLBACK_INTERVAL: Final = timedelta(hours=1)
+#: Telemetry: never more often than this (BottlecapDave's Home Mini default is also 1 minute).
+TELEMETRY_INTERVAL: Final = timedelta(minutes=1)
+#: The longest pause between telemetry reads while Octopus keeps failing.
+TELEMETRY_MAX_BACKOFF: Final = timedelta(minutes=30)
+#: A device whose newest reading is older than this is quiet: no demand is shown.
+TELEMETRY_QUIET_AFTER: Final = timedelta(minutes=45)
 BALANCE_INTERVAL: Final = timedelta(hours=6)
 RATES_INTERVAL: Final = timedelta(days=1)
 #: How far ahead current prices are fetched: today and tomorrow (UK days).
@@ -39,7 +50,14 @@ RATES_RUN_OUT_RETRY: Final = timedelta(hours=1)
 
 
 class OctopusAccountCoordinator(MeterHubCoordinator[Account]):
-    """Reads the account: properties, meter points, meters, agreements."""
+    """Reads the account: meter points, active meters, gas units, device ids, agreements.
+
+    GraphQL is the source (it lists active meters only and says each gas meter's unit). REST's
+    account is read first all the same: it is the fallback when GraphQL fails for any reason but
+    a rejected key (narrowed with the last GraphQL answer, :func:`merge_known`, and GraphQL is
+    asked again within the hour), and it proves the key still opens REST, which every history
+    and price request uses (a Kraken token can outlive a rotated key).
+    """
 
     def __init__(
         self, hass: HomeAssistant, entry: OctopusConfigEntry, client: OctopusClient
@@ -48,9 +66,58 @@ class OctopusAccountCoordinator(MeterHubCoordinator[Account]):
         super().__init__(hass, entry, name="Octopus account", update_interval=ACCOUNT_INTERVAL)
         self.client = client
         self.account_number: str = entry.data["account_number"]
+        self.known: Account | None = None
+        self.fallbacks = 0
 
     async def _async_fetch(self) -> Account:
-        return await self.client.async_get_account(self.account_number)
+        rest = await self.client.async_get_account(self.account_number)
+        try:
+            account = await self.client.async_get_graphql_account(self.account_number)
+        except ApiAuthError:
+            raise
+        except MeterHubApiError as err:
+            self.fallbacks += 1
+            LOGGER.debug("Octopus GraphQL account unavailable (%s): using REST", type(err).__name__)
+            self.update_interval = ACCOUNT_FALLBACK_INTERVAL
+            return merge_known(rest, self.known)
+        self.known = account
+        self.update_interval = ACCOUNT_INTERVAL
+        return account
+
+
+def merge_known(rest: Account, known: Account | None) -> Account:
+    """REST's account, with what GraphQL said last time: active serials, units, device ids, products.
+
+    REST lists every serial a point ever had; without an earlier GraphQL answer all of them are
+    kept, and gas meters stay without a unit (their history waits for GraphQL).
+    """
+    if known is None:
+        return rest
+    known_points = {(p.fuel, p.identifier): p for prop in known.properties for p in prop.points}
+    properties = []
+    for prop in rest.properties:
+        points = []
+        for point in prop.points:
+            seen = known_points.get((point.fuel, point.identifier))
+            if seen is None:
+                points.append(point)
+                continue
+            active = {m.serial_number: m for m in seen.meters}
+            products = {a.tariff_code: a.product for a in seen.agreements if a.product}
+            points.append(
+                replace(
+                    point,
+                    meters=tuple(
+                        active[m.serial_number] for m in point.meters if m.serial_number in active
+                    )
+                    or seen.meters,
+                    agreements=tuple(
+                        replace(a, product=products.get(a.tariff_code)) for a in point.agreements
+                    ),
+                )
+            )
+        properties.append(replace(prop, points=tuple(points)))
+    return replace(rest, properties=tuple(properties))
 
 
 class OctopusBalanceCoordinator(MeterHubCoordinator[float]):
@@ -185,3 +252,75 @@ class OctopusHistoryCoordinator(MeterHubCoordinator[dict[str, MeterSummary]]):
 def price_points(meters: Mapping[str, OctopusMeter]) -> dict[str, MeterPoint]:
     """The distinct points of the current meters (several meters may share one)."""
     return {meter.point.identifier: meter.point for meter in meters.values()}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Telemetry:
+    """What a Home Mini said: the newest reading and today's consumption (kWh)."""
+
+    newest: TelemetryReading | None
+    today_kwh: float | None
+    checked_at: datetime
+
+    @property
+    def last_reading(self) -> datetime | None:
+        """When the device last reported."""
+        return None if self.newest is None else self.newest.read_at
+
+    def quiet(self, now: datetime) -> bool:
+        """No reading for a while: the device (or its link to Octopus) has gone quiet."""
+        return self.newest is None or now - self.newest.read_at > TELEMETRY_QUIET_AFTER
+
+    def demand(self, now: datetime) -> float | None:
+        """Current demand in W; None (unavailable) when the device is quiet."""
+        if self.quiet(now) or self.newest is None:
+            return None
+        return self.newest.demand_w
+
+
+class OctopusTelemetryCoordinator(MeterHubCoordinator[Telemetry]):
+    """One smart meter's telemetry (a Home Mini or Home Pro), read at most once a minute.
+
+    Failures double the pause up to :data:`TELEMETRY_MAX_BACKOFF`; a rate limit (Kraken's, or the
+    shared per-IP GraphQL limit the client is already pausing for) waits as long as asked. The
+    half-hourly REST history stays the source of the statistics: this only feeds live sensors.
+    """
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        entry: OctopusConfigEntry,
+        client: OctopusClient,
+        device_id: str,
+    ) -> None:
+        """Poll once a minute, without the usual jitter stretching the interval."""
+        super().__init__(
+            hass, entry, name="Octopus telemetry", update_interval=TELEMETRY_INTERVAL, jitter=0
+        )
+        self.client = client
+        self.device_id = device_id
+        self.failures = 0
+
+    async def _async_fetch(self) -> Telemetry:
+        now = dt_util.utcnow()
+        start = local_midnight(local_day(now), LONDON)
+        try:
+            readings = await self.client.async_get_telemetry(
+                self.device_id, start, now + timedelta(minutes=1)
+            )
+        except MeterHubApiError as err:
+            self.failures += 1
+            pause = TELEMETRY_INTERVAL * (2 ** min(self.failures, 5))
+            if isinstance(err, ApiRateLimitError) and err.retry_after:
+                pause = max(pause, timedelta(seconds=err.retry_after))
+            self.update_interval = min(pause, TELEMETRY_MAX_BACKOFF)
+            raise
+        self.failures = 0
+        self.update_interval = TELEMETRY_INTERVAL
+        today = [r for r in readings if r.read_at >= start]
+        deltas = [r.consumption_delta_wh for r in today if r.consumption_delta_wh is not None]
+        return Telemetry(
+            newest=readings[-1] if readings else None,
+            today_kwh=round(sum(deltas) / 1000, 3) if deltas else None,
+            checked_at=now,
+        )

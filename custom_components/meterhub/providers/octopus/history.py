@@ -79,7 +79,12 @@ class HistoryImporter:
     async def async_update(
         self, meter: OctopusMeter, now: datetime, previous: MeterSummary | None = None
     ) -> MeterSummary:
-        """Backfill on first run, else re-read the last few days; return the sensors' values."""
+        """Backfill on first run, else re-read the last few days; return the sensors' values.
+
+        A gas meter whose unit GraphQL has not told yet books nothing (no kWh-or-m³ guess).
+        """
+        if not meter.history_ready:
+            return previous or MeterSummary()
         last = await async_last_hour(self.hass, meter.quantity_series(self.gas))
         today = local_day(now)
         backfill_from = local_midnight(today - timedelta(days=self.backfill_days), LONDON)

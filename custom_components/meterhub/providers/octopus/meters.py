@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Final
 
-from ...api.octopus import Account, FuelType, MeterPoint
+from ...api.octopus import Account, FuelType, GasUnit, MeterPoint
 from ...statistics import ENERGY_KWH, VOLUME_M3, StatisticSeries, slug
 from ..base import device_id
 
@@ -26,17 +26,18 @@ class MeterKind(StrEnum):
 
 @dataclass(frozen=True, kw_only=True)
 class GasSettings:
-    """How gas is reported: SMETS1 meters report kWh, SMETS2 meters m³ (optionally converted)."""
+    """The user's gas choices: convert m³ meters to kWh, and with which calorific value.
 
-    reports_kwh: bool = False
+    Whether a meter counts kWh (SMETS1) or m³ (SMETS2) is not a setting: each gas meter says so
+    itself (GraphQL ``consumptionUnits``, :attr:`OctopusMeter.gas_unit`).
+    """
+
     convert_to_kwh: bool = False
     calorific_value: float = 39.5
 
     @property
-    def kwh_per_unit(self) -> float:
-        """Energy per unit the meter reports, in kWh (rates are per kWh)."""
-        if self.reports_kwh:
-            return 1.0
+    def kwh_per_m3(self) -> float:
+        """Energy in a m³ of gas, in kWh (rates are per kWh)."""
         return VOLUME_CORRECTION * self.calorific_value / 3.6
 
 
@@ -47,6 +48,20 @@ class OctopusMeter:
     provider: str  # the provider key: first part of the device and statistic ids
     point: MeterPoint
     serial_number: str
+    #: Gas: kWh (SMETS1) or m³ (SMETS2) as the meter reports them; None until GraphQL said so.
+    gas_unit: GasUnit | None = None
+    #: The smart meter's device id, for Home Mini / Home Pro telemetry (electricity import).
+    smart_device_id: str | None = None
+
+    @property
+    def reports_kwh(self) -> bool:
+        """Whether consumption comes in kWh (electricity, SMETS1 gas)."""
+        return self.kind is not MeterKind.GAS or self.gas_unit is GasUnit.KWH
+
+    @property
+    def history_ready(self) -> bool:
+        """A gas meter's unit must be known before anything is booked (no guessing)."""
+        return self.kind is not MeterKind.GAS or self.gas_unit is not None
 
     @property
     def key(self) -> str:
@@ -80,7 +95,7 @@ class OctopusMeter:
         unit: str
         if self.kind is MeterKind.EXPORT:
             quantity, name, unit = "production", "production", ENERGY_KWH
-        elif self.kind is MeterKind.GAS and not (gas.reports_kwh or gas.convert_to_kwh):
+        elif self.kind is MeterKind.GAS and not (self.reports_kwh or gas.convert_to_kwh):
             quantity, name, unit = "volume", "consumption", VOLUME_M3
         else:
             quantity, name, unit = "consumption", "consumption", ENERGY_KWH
@@ -105,14 +120,18 @@ class OctopusMeter:
 
     def factors(self, gas: GasSettings) -> tuple[float, float]:
         """(series unit per reported unit, kWh per reported unit)."""
-        if self.kind is not MeterKind.GAS:
+        if self.reports_kwh:
             return 1.0, 1.0
-        kwh = gas.kwh_per_unit
-        return (kwh if gas.convert_to_kwh and not gas.reports_kwh else 1.0), kwh
+        kwh = gas.kwh_per_m3
+        return (kwh if gas.convert_to_kwh else 1.0), kwh
 
 
 def current_meters(account: Account, now: datetime, *, provider: str) -> dict[str, OctopusMeter]:
-    """Every meter on a point with a current agreement at a property not moved out of."""
+    """Every meter on a point with a current agreement at a property not moved out of.
+
+    From GraphQL these are the active meters only; from REST (the fallback) every serial the
+    point ever had, which :meth:`OctopusRuntime` narrows with what GraphQL said before.
+    """
     meters: dict[str, OctopusMeter] = {}
     for prop in account.properties:
         if prop.moved_out_at is not None and prop.moved_out_at <= now:
@@ -122,7 +141,11 @@ def current_meters(account: Account, now: datetime, *, provider: str) -> dict[st
                 continue
             for meter in point.meters:
                 found = OctopusMeter(
-                    provider=provider, point=point, serial_number=meter.serial_number
+                    provider=provider,
+                    point=point,
+                    serial_number=meter.serial_number,
+                    gas_unit=meter.consumption_units if point.fuel is FuelType.GAS else None,
+                    smart_device_id=meter.device_id,
                 )
                 meters[found.key] = found
     return meters

@@ -2,7 +2,8 @@
 
 Meters come and go with the account (a new export meter, a replaced gas meter): every account
 update compares the current meters with the known ones, adds sensors for new meters and starts
-their backfill, and removes the devices of meters that vanished.
+their backfill, and removes the devices of meters that vanished (a replaced serial is inactive and
+gets no device). A meter with a smart device id also gets a telemetry coordinator (Home Mini).
 """
 
 from __future__ import annotations
@@ -27,11 +28,12 @@ from .coordinator import (
     OctopusBalanceCoordinator,
     OctopusHistoryCoordinator,
     OctopusRatesCoordinator,
+    OctopusTelemetryCoordinator,
     price_points,
 )
 from .history import HistoryImporter
-from .meters import GasSettings, OctopusMeter, current_meters
-from .sensors import BALANCE, history_descriptions, price_descriptions
+from .meters import GasSettings, MeterKind, OctopusMeter, current_meters
+from .sensors import BALANCE, TELEMETRY_DESCRIPTIONS, history_descriptions, price_descriptions
 
 MANUFACTURER = "Octopus Energy"
 
@@ -58,6 +60,7 @@ class OctopusRuntime(ProviderRuntime):
         self.client = client
         self.gas = gas
         self.meters: dict[str, OctopusMeter] = {}
+        self.telemetry: dict[str, OctopusTelemetryCoordinator] = {}
         self.account = OctopusAccountCoordinator(hass, entry, client)
         self.balance = OctopusBalanceCoordinator(hass, entry, client)
         self.rates = OctopusRatesCoordinator(hass, entry, client, lambda: price_points(self.meters))
@@ -99,7 +102,23 @@ class OctopusRuntime(ProviderRuntime):
             MeterHubSensor(self.history, device, description)
             for description in history_descriptions(meter, self.gas)
         )
+        if (telemetry := self.telemetry.get(meter.key)) is not None:
+            entities.extend(
+                MeterHubSensor(telemetry, device, description)
+                for description in TELEMETRY_DESCRIPTIONS
+            )
         return entities
+
+    def _telemetry_for(self, meter: OctopusMeter) -> OctopusTelemetryCoordinator | None:
+        """A telemetry coordinator for an import meter with a Home Mini (device id)."""
+        if meter.kind is not MeterKind.IMPORT or not meter.smart_device_id:
+            return None
+        coordinator = OctopusTelemetryCoordinator(
+            self.hass, self.entry, self.client, meter.smart_device_id
+        )
+        self.telemetry[meter.key] = coordinator
+        self.coordinators.append(coordinator)
+        return coordinator
 
     @callback
     def async_sync_meters(self) -> None:
@@ -110,12 +129,29 @@ class OctopusRuntime(ProviderRuntime):
         found = current_meters(account, dt_util.utcnow(), provider=self.key)
         added = [meter for key, meter in found.items() if key not in self.meters]
         gone = set(self.meters) - set(found)
+        # a gas unit learnt later (GraphQL back after a REST fallback) starts that meter's history
+        learnt = any(
+            meter.history_ready and not self.meters[key].history_ready
+            for key, meter in found.items()
+            if key in self.meters
+        )
         self.meters = found
         self._remove_stale_devices()
+        for key in gone:
+            if (telemetry := self.telemetry.pop(key, None)) is not None:
+                self.coordinators.remove(telemetry)
+                self.entry.async_create_background_task(
+                    self.hass, telemetry.async_shutdown(), "meterhub octopus telemetry stop"
+                )
         if added and self._add_sensors is not None:
             for meter in added:
+                telemetry = self._telemetry_for(meter)
                 self.add_sensors(self._meter_sensors(meter))
+                if telemetry is not None:
+                    self.hass.async_create_task(telemetry.async_request_refresh())
             self.hass.async_create_task(self.rates.async_request_refresh())
+            self.hass.async_create_task(self.history.async_request_refresh())
+        elif learnt:
             self.hass.async_create_task(self.history.async_request_refresh())
         elif gone:
             self.rates.async_update_listeners()
@@ -133,7 +169,7 @@ class OctopusRuntime(ProviderRuntime):
         for device in dr.async_entries_for_config_entry(registry, self.entry.entry_id):
             ours = {ident for domain, ident in device.identifiers if domain == DOMAIN}
             if ours and not ours & keep:
-                registry.async_update_device(device.id, remove_config_entry_id=self.entry.entry_id)
+                registry.async_remove_device(device.id)
 
     def meter_for_device(self, identifiers: set[tuple[str, str]]) -> OctopusMeter | None:
         """The meter a device (by its registry identifiers) stands for."""
@@ -145,9 +181,18 @@ class OctopusRuntime(ProviderRuntime):
     async def async_start(self) -> None:
         """Read the account (must work), then prices and balance; backfill in the background."""
         await self.account.async_config_entry_first_refresh()
+        for meter in self.meters.values():
+            self._telemetry_for(meter)
         # Prices and balance are nice to have: if they fail now their sensors wait for the next poll.
         await self.rates.async_refresh()
-        await self.balance.async_refresh()
+        account = self.account.data
+        if account is not None and account.balance is not None:
+            # GraphQL sent the balance with the account: no request of its own this time
+            self.balance.async_set_updated_data(account.balance)
+        else:
+            await self.balance.async_refresh()
+        for telemetry in self.telemetry.values():
+            await telemetry.async_refresh()
         self.entry.async_create_background_task(
             self.hass, self.history.async_refresh(), "meterhub octopus history"
         )
@@ -167,9 +212,25 @@ class OctopusRuntime(ProviderRuntime):
             "missing_tariffs": missing,
             "unpriced_hours_last_import": sum(s.unpriced_hours for s in summaries.values()),
             "gas": {
-                "reports_kwh": self.gas.reports_kwh,
+                "units": sorted(
+                    str(meter.gas_unit) for meter in self.meters.values() if meter.gas_unit
+                ),
+                "unit_unknown": sum(1 for m in self.meters.values() if not m.history_ready),
                 "convert_to_kwh": self.gas.convert_to_kwh,
                 "calorific_value": self.gas.calorific_value,
+            },
+            "account_source": "graphql"
+            if self.account.data is not None and self.account.data.from_graphql
+            else "rest",
+            "account_fallbacks": self.account.fallbacks,
+            "telemetry": {
+                "devices": len(self.telemetry),
+                "quiet": sum(
+                    1
+                    for t in self.telemetry.values()
+                    if t.data is None or t.data.quiet(dt_util.utcnow())
+                ),
+                "graphql_paused_seconds": round(self.client.graphql_paused_for),
             },
         }
 

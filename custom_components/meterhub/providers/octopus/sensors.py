@@ -9,11 +9,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from homeassistant.components.sensor import SensorDeviceClass
-from homeassistant.const import EntityCategory, UnitOfEnergy, UnitOfVolume
+from homeassistant.components.sensor import SensorDeviceClass, SensorStateClass
+from homeassistant.const import EntityCategory, UnitOfEnergy, UnitOfPower, UnitOfVolume
 from homeassistant.util import dt as dt_util
 
 from ...sensor import MeterHubSensorEntityDescription
+from .coordinator import Telemetry
 from .history import MeterSummary
 from .meters import CURRENCY, GasSettings, MeterKind, OctopusMeter
 from .tariffs import PriceBook, local_day
@@ -175,3 +176,41 @@ def history_descriptions(
             available_fn=lambda data: last_data(data) is not None,
         ),
     ]
+
+
+def _demand(data: Telemetry) -> float | None:
+    return data.demand(dt_util.utcnow())
+
+
+#: Live power from a Home Mini / Home Pro: a valid power source for the energy dashboard's "Now"
+#: view (device class power, W, measurement). A quiet device makes it unavailable, never frozen.
+TELEMETRY_DESCRIPTIONS: tuple[MeterHubSensorEntityDescription[Telemetry], ...] = (
+    MeterHubSensorEntityDescription[Telemetry](
+        key="current_demand",
+        translation_key="current_demand",
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.WATT,
+        suggested_display_precision=0,
+        value_fn=_demand,
+        available_fn=lambda data: _demand(data) is not None,
+    ),
+    MeterHubSensorEntityDescription[Telemetry](
+        key="today_consumption",
+        translation_key="today_consumption",
+        device_class=SensorDeviceClass.ENERGY,
+        state_class=SensorStateClass.TOTAL_INCREASING,
+        native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+        suggested_display_precision=3,
+        value_fn=lambda data: data.today_kwh,
+        available_fn=lambda data: data.today_kwh is not None and not data.quiet(dt_util.utcnow()),
+    ),
+    MeterHubSensorEntityDescription[Telemetry](
+        key="telemetry_last_reading",
+        translation_key="telemetry_last_reading",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda data: data.last_reading,
+        available_fn=lambda data: data.last_reading is not None,
+    ),
+)

@@ -73,10 +73,9 @@ def _find_meter(
     device = dr.async_get(hass).async_get(device_id)
     if device is None:
         raise ServiceValidationError(translation_domain=DOMAIN, translation_key="unknown_meter")
-    for entry_id in device.config_entries:
-        entry = hass.config_entries.async_get_entry(entry_id)
-        if entry is None or entry.domain != DOMAIN or entry.data.get(CONF_PROVIDER) != key:
-            continue
+    # a meter's device belongs to the one entry that made it (``config_entry_id``)
+    entry = hass.config_entries.async_get_entry(device.config_entry_id)
+    if entry is not None and entry.domain == DOMAIN and entry.data.get(CONF_PROVIDER) == key:
         if entry.state is not ConfigEntryState.LOADED:
             raise ServiceValidationError(
                 translation_domain=DOMAIN, translation_key="entry_not_loaded"

@@ -29,10 +29,16 @@ from ...statistics import hour_start, local_midnight
 LONDON: Final = ZoneInfo("Europe/London")
 _MIN: Final = datetime.min.replace(tzinfo=UTC)
 _MAX: Final = datetime.max.replace(tzinfo=UTC)
-#: Economy 7 night hours in UTC. Octopus does not publish the window per meter; 00:30-07:30 GMT is
-#: the most common one (unverified for every region).
+#: Economy 7 night hours when the product's own night rates do not say (their rows span months):
+#: a smart meter switches 00:30-07:30 UTC, an older meter 00:00-07:00 UK time (Octopus' help
+#: pages, as BottlecapDave's integration reads them). A product whose night rows each cover one
+#: night is followed exactly instead.
 E7_NIGHT_START: Final = time(0, 30)
 E7_NIGHT_END: Final = time(7, 30)
+E7_LOCAL_NIGHT_START: Final = time(0, 0)
+E7_LOCAL_NIGHT_END: Final = time(7, 0)
+#: Rate rows shorter than this are time-of-day windows, not price periods.
+_WINDOW_ROW: Final = timedelta(hours=23)
 
 
 def local_day(moment: datetime) -> date:
@@ -75,11 +81,24 @@ class RateTable:
         ends = [r.valid_to for r in self.rates]
         return None if any(end is None for end in ends) else max(e for e in ends if e)
 
+    @property
+    def windowed(self) -> bool:
+        """Whether the rows are time-of-day windows (each shorter than a day)."""
+        return bool(self.rates) and all(
+            r.valid_from is not None
+            and r.valid_to is not None
+            and r.valid_to - r.valid_from < _WINDOW_ROW
+            for r in self.rates
+        )
 
-def is_e7_night(moment: datetime) -> bool:
-    """Whether ``moment`` falls in the Economy 7 night window."""
-    clock = moment.astimezone(UTC).time()
-    return E7_NIGHT_START <= clock < E7_NIGHT_END
+
+def is_e7_night(moment: datetime, *, smart: bool = True) -> bool:
+    """Whether ``moment`` falls in the default Economy 7 night window of a (smart) meter."""
+    if smart:
+        clock = moment.astimezone(UTC).time()
+        return E7_NIGHT_START <= clock < E7_NIGHT_END
+    clock = moment.astimezone(LONDON).time()
+    return E7_LOCAL_NIGHT_START <= clock < E7_LOCAL_NIGHT_END
 
 
 @dataclass(kw_only=True)
@@ -91,11 +110,19 @@ class TariffPrices:
     day: RateTable | None = None
     night: RateTable | None = None
     standing: RateTable | None = None
+    #: Whether the point's meter is a smart meter (it decides the default night window).
+    smart: bool = True
+
+    def is_night(self, moment: datetime) -> bool:
+        """Night by the product's own night rows when they are windows, else the default window."""
+        if self.night is not None and self.night.windowed:
+            return self.night.at(moment) is not None
+        return is_e7_night(moment, smart=self.smart)
 
     def unit_rate(self, moment: datetime) -> float | None:
         """Pence per kWh at ``moment``."""
         if self.agreement.two_rate:
-            table = self.night if is_e7_night(moment) else self.day
+            table = self.night if self.is_night(moment) else self.day
         else:
             table = self.standard
         return None if table is None else table.at(moment)
@@ -106,10 +133,19 @@ class TariffPrices:
         for table in (self.standard, self.day, self.night):
             if table is not None:
                 found |= table.boundaries()
-        if self.agreement.two_rate:
-            day = start.date()
-            while (moment := datetime.combine(day, E7_NIGHT_START, UTC)) <= end + timedelta(days=1):
-                found |= {moment, datetime.combine(day, E7_NIGHT_END, UTC)}
+        if self.agreement.two_rate and not (self.night is not None and self.night.windowed):
+            day = start.date() - timedelta(days=1)
+            while datetime.combine(day, E7_NIGHT_START, UTC) <= end + timedelta(days=1):
+                if self.smart:
+                    found |= {
+                        datetime.combine(day, E7_NIGHT_START, UTC),
+                        datetime.combine(day, E7_NIGHT_END, UTC),
+                    }
+                else:
+                    found |= {
+                        datetime.combine(day, E7_LOCAL_NIGHT_START, LONDON).astimezone(UTC),
+                        datetime.combine(day, E7_LOCAL_NIGHT_END, LONDON).astimezone(UTC),
+                    }
                 day += timedelta(days=1)
         return {moment for moment in found if start < moment <= end}
 
@@ -191,12 +227,14 @@ async def async_price_book(
     failing the whole import; its code is remembered for diagnostics.
     """
     book = PriceBook(point=point)
+    # Only GraphQL says whether a meter is smart (it names a device); REST points count as smart
+    smart = not any(m.smart is False for m in point.meters)
     for agreement in point.agreements:
         if not agreement.overlaps(start, end):
             continue
         period_from = max(start, agreement.valid_from or start)
         period_to = min(end, agreement.valid_to or end)
-        prices = TariffPrices(agreement=agreement)
+        prices = TariffPrices(agreement=agreement, smart=smart)
         try:
             for endpoint in unit_rate_endpoints(agreement):
                 table = RateTable(

@@ -22,17 +22,22 @@ STORAGE_VERSION: Final = 1
 SAVE_DELAY: Final = 10.0
 
 
-def _storage_key(entry_id: str) -> str:
-    return f"{DOMAIN}.caruna_backfill.{entry_id}"
-
-
 class BackfillProgress:
     """Pending day ranges per metering point, loaded once and saved after each pass."""
 
-    def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
-        """Nothing is read until the first point asks."""
-        self._store: Store[dict[str, Any]] = Store(hass, STORAGE_VERSION, _storage_key(entry_id))
+    def __init__(self, hass: HomeAssistant, key: str, entry_id: str) -> None:
+        """One file per entry, ``meterhub.<provider key>_backfill.<entry id>``; nothing is read yet.
+
+        The file has had this name since the start: renaming it would lose the progress.
+        """
+        self._store: Store[dict[str, Any]] = Store(
+            hass, STORAGE_VERSION, f"{DOMAIN}.{key}_backfill.{entry_id}"
+        )
         self._data: dict[str, list[list[str]]] | None = None
+
+    async def async_remove(self) -> None:
+        """Delete the entry's progress file (the entry was removed)."""
+        await self._store.async_remove()
 
     async def _async_data(self) -> dict[str, list[list[str]]]:
         if self._data is None:
@@ -71,8 +76,3 @@ class BackfillProgress:
         """Write now (on unload), so a restart right after sees the last pass."""
         if self._data is not None:
             await self._store.async_save({"points": self._data})
-
-
-async def async_remove_progress(hass: HomeAssistant, entry_id: str) -> None:
-    """Delete the entry's progress file (the entry was removed)."""
-    await Store[dict[str, Any]](hass, STORAGE_VERSION, _storage_key(entry_id)).async_remove()

@@ -134,6 +134,8 @@ class Portal:
     maintenance_for_api: int = 0
     token_lifetime: float = 3600
     break_step: str | None = None
+    #: The ``Retry-After`` header of a login start refused with 429 (``break_step="start_429"``).
+    retry_after: str | None = "120"
     html_for_api: int = 0
     #: Energy requests answered normally before the energy endpoint starts failing.
     energy_fails_after: int | None = None
@@ -158,6 +160,9 @@ class Portal:
 
     async def login_start(self, request: web.Request) -> web.StreamResponse:
         self.calls["start"] += 1
+        if self.break_step == "start_429":
+            headers = {"Retry-After": self.retry_after} if self.retry_after is not None else {}
+            return web.json_response({}, status=429, headers=headers)
         if self.break_step == "start_html":
             return web.Response(text="<html>Huoltokatko</html>", content_type="text/html")
         body = await request.json()
@@ -557,21 +562,26 @@ class Portal:
         return app
 
 
-@asynccontextmanager
-async def running_portal(portal: Portal | None = None) -> AsyncIterator[Portal]:
-    """Start both servers on 127.0.0.1 (free ports) and stop them afterwards."""
-    portal = portal or Portal()
+async def start_standin(portal: Portal) -> list[web.AppRunner]:
+    """Serve Caruna Plus and its login portal on free ports of 127.0.0.1 (``portal.plus_url`` and
+    ``portal.auth_url``); clean the returned runners up afterwards."""
     runners: list[web.AppRunner] = []
     urls: list[str] = []
     for app in (portal.plus_app(), portal.auth_app()):
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
         runners.append(runner)
-        port = runner.addresses[0][1]
-        urls.append(f"http://127.0.0.1:{port}")
+        urls.append(f"http://127.0.0.1:{runner.addresses[0][1]}")
     portal.plus_url, portal.auth_url = urls
+    return runners
+
+
+@asynccontextmanager
+async def running_portal(portal: Portal | None = None) -> AsyncIterator[Portal]:
+    """The stand-in for the length of a ``with`` block (tests that start several)."""
+    portal = portal or Portal()
+    runners = await start_standin(portal)
     try:
         yield portal
     finally:

@@ -1,4 +1,4 @@
-"""The sensors of a Caruna metering point.
+"""The sensors of a Caruna metering point, and its device.
 
 The hourly history lives in the external statistics (that is what the energy dashboard reads);
 these sensors show yesterday at a glance and how fresh the data is.
@@ -10,10 +10,36 @@ from typing import Final
 
 from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.const import EntityCategory, UnitOfEnergy
+from homeassistant.helpers.device_registry import DeviceInfo
 
+from ...api.caruna import MeteringPoint
+from ...entity import meter_device
 from ...sensor import MeterHubSensorEntityDescription
-from .coordinator import CURRENCY
+from ..base import device_id
+from .history import CURRENCY
 from .reader import PointData
+
+
+def point_label(point: MeteringPoint) -> str:
+    """The point's name in the device list and the statistics: its address, never the GSRN."""
+    return f"Caruna {point.address}" if point.address else "Caruna metering point"
+
+
+def point_device_id(key: str, point: MeteringPoint) -> str:
+    """The device identifier and unique-id prefix (``caruna_<gsrn>``, as since the start)."""
+    return device_id(key, point.identifier)
+
+
+def point_device(key: str, point: MeteringPoint) -> DeviceInfo:
+    """The device of a metering point (the GSRN is its serial number)."""
+    return meter_device(
+        point_device_id(key, point),
+        name=point_label(point),
+        manufacturer="Caruna",
+        model=point.product,
+        serial_number=point.identifier,
+    )
+
 
 SENSORS: Final[tuple[MeterHubSensorEntityDescription[PointData], ...]] = (
     MeterHubSensorEntityDescription[PointData](

@@ -1,0 +1,128 @@
+"""Repair issues: what broke at a source, in plain words, with what to do.
+
+Each issue belongs to one entry and one cause (``<cause>_<entry id>``). It is raised once: the
+issue registry keeps a single issue per id however often a poll reports it, so a user is not
+notified every five minutes. It goes away by itself once the cause is gone, that is once every
+source (coordinator, reader) that reported it has succeeded since. Causes:
+
+- ``api_changed``: the provider answered in a shape this version does not read (its API changed);
+  the text names the source, the Meter Hub version and the issue tracker.
+- ``history_stalled``: a source that fills long-term statistics has failed for more than a day;
+  the text gives the last hour that is in, so the user knows how far the dashboard goes.
+
+Rejected credentials need no issue of ours: Home Assistant raises its own "reauthentication
+required" repair with the reauth flow and removes it when the flow succeeds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final
+
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.translation import async_get_translations
+from homeassistant.loader import async_get_integration
+from homeassistant.util import dt as dt_util
+
+from .const import CONF_PROVIDER, DOMAIN
+
+if TYPE_CHECKING:
+    from homeassistant.config_entries import ConfigEntry
+    from homeassistant.core import HomeAssistant
+
+    from .api.errors import ApiSchemaError
+
+API_CHANGED: Final = "api_changed"
+HISTORY_STALLED: Final = "history_stalled"
+
+_DATA_KEY: Final = f"{DOMAIN}_problems"
+
+
+def issue_id(cause: str, entry_id: str) -> str:
+    """The issue registry id of one cause on one entry."""
+    return f"{cause}_{entry_id}"
+
+
+@dataclass
+class EntryProblems:
+    """What is wrong with one entry right now, per cause, and who reported it."""
+
+    entry_id: str
+    #: cause -> the sources reporting it now.
+    reporting: dict[str, set[str]] = field(default_factory=dict)
+    #: The last answer the client did not understand, as a shape without values (diagnostics).
+    last_schema_error: dict[str, Any] | None = None
+
+    def report(
+        self,
+        hass: HomeAssistant,
+        cause: str,
+        source: str,
+        placeholders: dict[str, str],
+        *,
+        learn_more_url: str | None = None,
+    ) -> None:
+        """Raise (or refresh the text of) the cause's issue on behalf of ``source``."""
+        self.reporting.setdefault(cause, set()).add(source)
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            issue_id(cause, self.entry_id),
+            is_fixable=False,
+            is_persistent=False,
+            learn_more_url=learn_more_url,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key=cause,
+            translation_placeholders=placeholders,
+        )
+
+    def resolve(self, hass: HomeAssistant, cause: str, source: str) -> None:
+        """``source`` is fine again; the issue goes once no source reports the cause.
+
+        Also removes an issue left from before a restart, which no source reports any more.
+        """
+        sources = self.reporting.get(cause)
+        if sources:
+            sources.discard(source)
+            if sources:
+                return
+        ir.async_delete_issue(hass, DOMAIN, issue_id(cause, self.entry_id))
+
+    def remember_schema_error(self, err: ApiSchemaError) -> None:
+        """Keep the answer's shape for diagnostics, so a bug report can carry it."""
+        self.last_schema_error = {
+            "at": dt_util.utcnow().isoformat(),
+            "what": err.what,
+            "expected": err.expected,
+            "received": err.received,
+        }
+
+
+def entry_problems(hass: HomeAssistant, entry_id: str) -> EntryProblems:
+    """The problem record of one entry (made on first use; it lives as long as Home Assistant)."""
+    records: dict[str, EntryProblems] = hass.data.setdefault(_DATA_KEY, {})
+    if entry_id not in records:
+        records[entry_id] = EntryProblems(entry_id)
+    return records[entry_id]
+
+
+def async_remove_entry_issues(hass: HomeAssistant, entry_id: str) -> None:
+    """Remove every issue of an entry that is deleted: nothing is left to repair."""
+    for cause in (API_CHANGED, HISTORY_STALLED):
+        ir.async_delete_issue(hass, DOMAIN, issue_id(cause, entry_id))
+    hass.data.get(_DATA_KEY, {}).pop(entry_id, None)
+
+
+async def async_source_placeholders(hass: HomeAssistant, entry: ConfigEntry[Any]) -> dict[str, str]:
+    """The placeholders every issue text has: the source's name, Meter Hub's version and tracker.
+
+    The source's name is its label in the Add-integration menu, in the user's language.
+    """
+    key = str(entry.data.get(CONF_PROVIDER, ""))
+    labels = await async_get_translations(hass, hass.config.language, "config", {DOMAIN})
+    integration = await async_get_integration(hass, DOMAIN)
+    return {
+        "source": labels.get(f"component.{DOMAIN}.config.step.user.menu_options.{key}", key),
+        "version": str(integration.version),
+        "issue_tracker": integration.issue_tracker or "",
+    }
