@@ -200,3 +200,16 @@ async def assert_matches_snapshot(
         assert hass.states.get(entity.entity_id) == snapshot(name=f"{entity.entity_id}-state")
     diagnostics = await async_get_config_entry_diagnostics(hass, entry)
     assert diagnostics == snapshot(name="diagnostics", exclude=props("update_interval", *volatile))
+
+
+async def assert_remove_deletes_store(
+    hass: HomeAssistant, hass_storage: dict[str, Any], entry: ConfigEntry[Any], key: str
+) -> None:
+    """Unloading keeps the entry's ``Store`` (``meterhub.<key>.<entry id>``); removing deletes it."""
+    await hass.config_entries.async_unload(entry.entry_id)  # unload writes the store
+    await hass.async_block_till_done(wait_background_tasks=True)
+    store = f"{DOMAIN}.{key}.{entry.entry_id}"
+    assert store in hass_storage
+    await hass.config_entries.async_remove(entry.entry_id)
+    await hass.async_block_till_done()
+    assert store not in hass_storage

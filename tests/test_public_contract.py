@@ -43,7 +43,7 @@ from .dsmr_reader.standin import (
     start_standin as dsmr_reader_standin,
 )
 from .enedis.conftest import advance
-from .enedis.gateway import PRM, TOKEN, FakeGateway
+from .enedis.standin import PRM, TOKEN, start_standin
 from .helpers import provider_at, public_contract, start_flow, unload_all
 from .korto.standin import (
     APARTMENT_ID,
@@ -218,9 +218,8 @@ async def test_enedis(
 ) -> None:
     await hass.config.async_set_time_zone("Europe/Paris")
     freezer.move_to(datetime(2026, 6, 10, 7, 0, tzinfo=UTC))
-    gateway = FakeGateway(aioclient_mock)
+    gateway = start_standin(aioclient_mock)
     gateway.curve_from = datetime(2026, 6, 1).date()
-    gateway.install()
     entry = MockConfigEntry(
         domain=DOMAIN,
         unique_id=PRM,

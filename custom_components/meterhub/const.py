@@ -10,9 +10,7 @@ LOGGER: Final = logging.getLogger(__package__)
 
 CONF_PROVIDER: Final = "provider"
 
-# Provider keys live on each Provider class (``Provider.key``); this one is kept for enedis until
-# phase B.
-PROVIDER_ENEDIS: Final = "enedis"
+# Provider keys live on each Provider class (``Provider.key``).
 
 # Keys whose values are secrets or identifiers: never logged, always redacted in diagnostics.
 REDACT_KEYS: Final = frozenset(

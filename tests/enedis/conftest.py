@@ -9,24 +9,18 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
-from pytest_homeassistant_custom_component.components.recorder.common import (
-    async_wait_recording_done,
-)
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
 from custom_components.meterhub.const import DOMAIN
-from homeassistant.components.recorder.statistics import statistics_during_period
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.recorder import get_instance
 
-from .gateway import PRM, TOKEN, FakeGateway, local_midnight
+from ..helpers import changes, statistic_rows
+from .standin import PARIS, PRM, TOKEN, FakeGateway, local_midnight, start_standin
 
 
 @pytest.fixture
 def gateway(aioclient_mock: AiohttpClientMocker) -> FakeGateway:
-    fake = FakeGateway(aioclient_mock)
-    fake.install()
-    return fake
+    return start_standin(aioclient_mock)
 
 
 def stat_id(quantity: str) -> str:
@@ -63,37 +57,12 @@ async def advance(
         await hass.async_block_till_done()
 
 
-async def changes(
-    hass: HomeAssistant, quantity: str, start: datetime, end: datetime, period: str = "hour"
-) -> dict[datetime, float]:
-    """What the energy dashboard reads: the change of the sum per period."""
-    await async_wait_recording_done(hass)
-    statistic = stat_id(quantity)
-    rows = await get_instance(hass).async_add_executor_job(
-        statistics_during_period, hass, start, end, {statistic}, period, None, {"change"}
-    )
-    return {
-        datetime.fromtimestamp(row["start"], UTC): round(row["change"] or 0.0, 6)
-        for row in rows.get(statistic, [])
-    }
-
-
 async def sums(hass: HomeAssistant, quantity: str) -> dict[datetime, float]:
-    await async_wait_recording_done(hass)
-    statistic = stat_id(quantity)
-    rows = await get_instance(hass).async_add_executor_job(
-        statistics_during_period,
-        hass,
-        datetime(2024, 1, 1, tzinfo=UTC),
-        None,
-        {statistic},
-        "hour",
-        None,
-        {"sum"},
+    """The running total of a series at every hour, by UTC hour start."""
+    rows = await statistic_rows(
+        hass, stat_id(quantity), {"sum"}, start=datetime(2024, 1, 1, tzinfo=UTC)
     )
-    return {
-        datetime.fromtimestamp(row["start"], UTC): row["sum"] for row in rows.get(statistic, [])
-    }
+    return {datetime.fromtimestamp(row["start"], UTC): row["sum"] for row in rows}
 
 
 async def day_changes(
@@ -101,10 +70,12 @@ async def day_changes(
 ) -> dict[date, float]:
     """Per Paris day (Home Assistant's time zone must be Europe/Paris)."""
     got = await changes(
-        hass, quantity, local_midnight(first), local_midnight(last + timedelta(days=1)), "day"
+        hass,
+        stat_id(quantity),
+        local_midnight(first),
+        local_midnight(last + timedelta(days=1)),
+        "day",
     )
-    from .gateway import PARIS
-
     return {moment.astimezone(PARIS).date(): value for moment, value in got.items()}
 
 

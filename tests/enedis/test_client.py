@@ -37,7 +37,7 @@ from custom_components.meterhub.api.errors import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
-from .gateway import BASE, LEGACY, PARIS, PRM, TOKEN, FakeGateway, local_midnight
+from .standin import BASE, LEGACY, PARIS, PRM, TOKEN, FakeGateway, local_midnight
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "enedis"
 

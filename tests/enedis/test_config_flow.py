@@ -11,29 +11,20 @@ from custom_components.meterhub.const import DOMAIN
 from custom_components.meterhub.diagnostics import async_get_config_entry_diagnostics
 from custom_components.meterhub.providers.enedis.coordinator import BUDGET
 from custom_components.meterhub.providers.enedis.planner import BUDGET_PER_12H
-from homeassistant import config_entries
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 
+from ..helpers import only_reauth_flow, start_flow
 from .conftest import add_entry, advance
-from .gateway import PRM, TOKEN, FakeGateway
+from .standin import PRM, TOKEN, FakeGateway
 
 NOW = datetime(2026, 6, 10, 7, 0, tzinfo=UTC)
 
 
 async def open_form(hass: HomeAssistant) -> str:
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": config_entries.SOURCE_USER}
-    )
-    assert result["type"] is FlowResultType.MENU
-    assert "enedis" in result["menu_options"]
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "enedis"}
-    )
-    assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "enedis"
+    result = await start_flow(hass, "enedis")
     assert result["description_placeholders"] == {"gateway_url": "https://conso.boris.sh"}
     return result["flow_id"]
 
@@ -120,9 +111,7 @@ async def test_reauth_asks_for_the_token_only(
     entry = await add_entry(hass)
     gateway.tokens = {"renewed-token"}
     await advance(hass, freezer, timedelta(minutes=5))
-    flows = hass.config_entries.flow.async_progress()
-    assert [flow["context"]["source"] for flow in flows] == ["reauth"]
-    flow_id = flows[0]["flow_id"]
+    flow_id = only_reauth_flow(hass)
     result = await hass.config_entries.flow.async_configure(flow_id, {"token": "still-old"})
     assert result["errors"] == {"base": "invalid_auth"}
     assert list(result["data_schema"].schema) == ["token"]

@@ -15,8 +15,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 
-from .conftest import add_entry, advance, changes, day_changes, sums
-from .gateway import PARIS, PRM, FakeGateway, local_midnight
+from ..helpers import assert_remove_deletes_store, changes
+from .conftest import add_entry, advance, day_changes, stat_id, sums
+from .standin import PARIS, PRM, FakeGateway, local_midnight
 
 START = datetime(2026, 6, 10, 7, 0, tzinfo=UTC)  # 09:00 in Paris
 
@@ -67,16 +68,22 @@ async def test_setup_backfills_daily_then_load_curve_without_double_counting(
     assert set(daily.values()) == {24.0}
     # A day from the load curve: 1 kWh in every hour; a day before it: all at Paris midnight.
     curve_day = await changes(
-        hass, "consumption", local_midnight(date(2026, 5, 20)), local_midnight(date(2026, 5, 21))
+        hass,
+        stat_id("consumption"),
+        local_midnight(date(2026, 5, 20)),
+        local_midnight(date(2026, 5, 21)),
     )
     assert list(curve_day.values()) == [1.0] * 24
     old_day = await changes(
-        hass, "consumption", local_midnight(date(2026, 5, 19)), local_midnight(date(2026, 5, 20))
+        hass,
+        stat_id("consumption"),
+        local_midnight(date(2026, 5, 19)),
+        local_midnight(date(2026, 5, 20)),
     )
     assert old_day == {local_midnight(date(2026, 5, 19)): 24.0}
     # No off-peak hours configured: no split statistics that would only repeat the total.
     assert await day_changes(hass, "consumption_peak", date(2026, 5, 20), date(2026, 6, 9)) == {}
-    assert await changes(hass, "cost", START - timedelta(days=30), START) == {}
+    assert await changes(hass, stat_id("cost"), START - timedelta(days=30), START) == {}
 
     state = hass.states.get(entity_id(hass, "yesterday_consumption"))
     assert state is not None
@@ -106,12 +113,12 @@ async def test_day_imported_from_daily_total_is_replaced_when_its_curve_arrives(
     await add_entry(hass)
     await advance(hass, freezer, timedelta(hours=2))
     june9 = local_midnight(date(2026, 6, 9))
-    hours = await changes(hass, "consumption", june9, june9 + timedelta(days=1))
+    hours = await changes(hass, stat_id("consumption"), june9, june9 + timedelta(days=1))
     assert hours == {june9: 36.0}  # the daily total at Paris midnight, as a placeholder
     # The next morning the curve of June 9 is published: the placeholder hour is replaced.
     freezer.move_to(datetime(2026, 6, 11, 5, 0, tzinfo=UTC))
     await advance(hass, freezer, timedelta(hours=6))
-    hours = await changes(hass, "consumption", june9, june9 + timedelta(days=1))
+    hours = await changes(hass, stat_id("consumption"), june9, june9 + timedelta(days=1))
     assert list(hours.values()) == [2.0] * 12 + [1.0] * 12
     daily = await day_changes(hass, "consumption", date(2026, 6, 3), date(2026, 6, 10))
     assert daily == {date(2026, 6, 3) + timedelta(days=n): 36.0 for n in range(8)}
@@ -132,9 +139,9 @@ async def test_dst_day_and_window_across_midnight_in_statistics(
     await advance(hass, freezer, timedelta(hours=1))
     dst = date(2026, 10, 25)
     start, end = local_midnight(dst), local_midnight(dst + timedelta(days=1))
-    total = await changes(hass, "consumption", start, end)
-    peak = await changes(hass, "consumption_peak", start, end)
-    offpeak = await changes(hass, "consumption_offpeak", start, end)
+    total = await changes(hass, stat_id("consumption"), start, end)
+    peak = await changes(hass, stat_id("consumption_peak"), start, end)
+    offpeak = await changes(hass, stat_id("consumption_offpeak"), start, end)
     assert len(total) == 25
     assert set(total.values()) == {1.0}
     # Off-peak: 00:00-06:30 wall clock is 7.5 real hours on this day, plus 22:30-24:00.
@@ -144,7 +151,7 @@ async def test_dst_day_and_window_across_midnight_in_statistics(
         assert peak[hour] + offpeak[hour] == total[hour]
     # The two 02:00 hours (summer, then winter time) are both off-peak.
     assert [offpeak[h] for h in total if h.astimezone(PARIS).hour == 2] == [1.0, 1.0]
-    cost = await changes(hass, "cost", start, end)
+    cost = await changes(hass, stat_id("cost"), start, end)
     assert round(sum(cost.values()), 6) == round(16 * 0.25 + 9 * 0.2, 6)
     days = await day_changes(hass, "consumption_offpeak", date(2026, 10, 24), date(2026, 10, 26))
     assert days == {date(2026, 10, 24): 8.0, dst: 9.0, date(2026, 10, 26): 8.0}
@@ -166,7 +173,9 @@ async def test_options_change_recomputes_without_a_request(
     sent = len(gateway.requests)
     total_before = await sums(hass, "consumption")
     june9 = local_midnight(date(2026, 6, 9))
-    assert await changes(hass, "consumption_offpeak", june9, june9 + timedelta(days=1)) == {}
+    assert (
+        await changes(hass, stat_id("consumption_offpeak"), june9, june9 + timedelta(days=1)) == {}
+    )
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["step_id"] == "enedis"
     result = await hass.config_entries.options.async_configure(
@@ -204,7 +213,7 @@ async def test_holes_in_the_curve_are_filled_from_the_daily_total(
         "consommation_quotidienne",
         "puissance_conso_max_quotidienne",
     ]
-    hours = await changes(hass, "consumption", june9, june9 + timedelta(days=1))
+    hours = await changes(hass, stat_id("consumption"), june9, june9 + timedelta(days=1))
     assert hours[june9 + timedelta(hours=5)] == 1.0
     assert sum(hours.values()) == 24.0
 
@@ -247,13 +256,7 @@ async def test_removing_the_entry_deletes_its_local_copy(
     freezer.move_to(START)
     entry = await add_entry(hass)
     await advance(hass, freezer, timedelta(hours=1))
-    await hass.config_entries.async_unload(entry.entry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
-    store = f"meterhub.enedis.{entry.entry_id}"
-    assert store in hass_storage
-    await hass.config_entries.async_remove(entry.entry_id)
-    await hass.async_block_till_done()
-    assert store not in hass_storage
+    await assert_remove_deletes_store(hass, hass_storage, entry, "enedis")
 
 
 async def test_unmeasured_points_book_nothing_and_are_fetched_again(
@@ -268,7 +271,7 @@ async def test_unmeasured_points_book_nothing_and_are_fetched_again(
     gateway.order = "shuffled"  # points in any order
     entry = await add_entry(hass)
     await advance(hass, freezer, timedelta(minutes=10))
-    hours = await changes(hass, "consumption", june9, june9 + timedelta(days=1))
+    hours = await changes(hass, stat_id("consumption"), june9, june9 + timedelta(days=1))
     assert hours[june9 + timedelta(hours=20)] == 0.0  # nothing booked for the null hour
     assert sum(hours.values()) == 23.0
     assert hass.states.get(entity_id(hass, "last_data_date")).state == "2026-06-08"
@@ -281,7 +284,7 @@ async def test_unmeasured_points_book_nothing_and_are_fetched_again(
         if r.kind == "courbe_de_charge_consommation" and r.end == date(2026, 6, 10)
     ]
     assert newest == [(date(2026, 6, 3), date(2026, 6, 10)), (date(2026, 6, 9), date(2026, 6, 10))]
-    hours = await changes(hass, "consumption", june9, june9 + timedelta(days=1))
+    hours = await changes(hass, stat_id("consumption"), june9, june9 + timedelta(days=1))
     assert list(hours.values()) == [1.0] * 24
     assert hass.states.get(entity_id(hass, "last_data_date")).state == "2026-06-09"
     assert entry.runtime_data.coordinator.consumption.curve_complete(date(2026, 6, 9))
@@ -329,7 +332,7 @@ async def test_other_interval_lengths_book_the_same_hours(
     assert entry.runtime_data.coordinator.consumption.curve_complete(date(2026, 10, 25))
     dst = date(2026, 10, 25)
     hours = await changes(
-        hass, "consumption", local_midnight(dst), local_midnight(dst + timedelta(1))
+        hass, stat_id("consumption"), local_midnight(dst), local_midnight(dst + timedelta(1))
     )
     # 25 hours: 00:00-06:00 wall clock is 7 real hours at 1.2 kWh, then 18 at 0.6 kWh.
     assert list(hours.values()) == [1.2] * 7 + [0.6] * 18

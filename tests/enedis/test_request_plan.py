@@ -23,8 +23,9 @@ from custom_components.meterhub.providers.enedis.planner import (
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 
-from .conftest import add_entry, advance, changes, day_changes, follow_plan
-from .gateway import PARIS, PRM, FakeGateway, Request, local_midnight
+from ..helpers import changes
+from .conftest import add_entry, advance, day_changes, follow_plan, stat_id
+from .standin import PARIS, PRM, FakeGateway, Request, local_midnight
 
 
 @pytest.fixture(autouse=True)
@@ -122,7 +123,7 @@ async def test_late_day_gets_one_retry_then_waits_for_the_next_morning(
     assert attempts[1] - attempts[0] >= timedelta(hours=4)
     assert len(gateway.requests) <= 9
     june10 = local_midnight(date(2026, 6, 10))
-    hours = await changes(hass, "consumption", june10, june10 + timedelta(days=1))
+    hours = await changes(hass, stat_id("consumption"), june10, june10 + timedelta(days=1))
     assert list(hours.values()) == [1.0] * 24  # the curve replaced the placeholder
 
 
@@ -179,7 +180,7 @@ async def test_meter_younger_than_a_year_starts_history_at_its_activation(
     assert set(used.values()) == {24.0}
     # The week the meter started in was fetched from its first day: hourly, not a placeholder.
     first = local_midnight(date(2026, 5, 30))
-    hours = await changes(hass, "consumption", first, first + timedelta(days=1))
+    hours = await changes(hass, stat_id("consumption"), first, first + timedelta(days=1))
     assert list(hours.values()) == [1.0] * 24
 
 
@@ -255,6 +256,25 @@ def test_morning_attempt_never_comes_sooner_than_the_backfill_gap() -> None:
     )
 
 
+def test_no_draw_brings_the_step_after_the_backfill_within_30_minutes() -> None:
+    """The backfill's last step at 07:41 Paris, then the morning attempt at 08:<random minute>.
+
+    Before the planner took the later of the two, draws of 5 to 8 put the attempt 25 to 28 minutes
+    after that step (what the simulated week saw in about 2 runs out of 26). Every draw is tried.
+    """
+    last_step = datetime(2026, 6, 10, 5, 41, 2, tzinfo=UTC)  # 07:41:02 Paris
+    for minute in range(60):
+        draw = lambda low, high, m=minute: min(max(m, low), high)  # noqa: E731
+        for attempts in (0, 1):
+            plan = PlanState(daily_depth=0, backfill_planned=True, newest_week_done=True)
+            assert not plan.backfilling
+            for _ in range(attempts):
+                plan.note_attempt(date(2026, 6, 9), last_step - timedelta(hours=5))
+            for yesterday_done in (False, True):
+                planned = plan.schedule(last_step, yesterday_done=yesterday_done, rng=draw)
+                assert planned - last_step >= timedelta(minutes=30), (minute, attempts)
+
+
 def test_budget_postpones_until_old_requests_age_out() -> None:
     budget = RequestBudget()
     t0 = datetime(2026, 6, 10, tzinfo=UTC)
@@ -313,7 +333,7 @@ async def test_production_enabled_later_gets_its_history(
     assert len(made) == 40
     assert {round(value, 3) for value in made.values()} == {per_day}
     june5 = local_midnight(date(2026, 6, 5))
-    hours = await changes(hass, "production", june5, june5 + timedelta(days=1))
+    hours = await changes(hass, stat_id("production"), june5, june5 + timedelta(days=1))
     assert len(hours) == 24  # from the load curve, not a midnight placeholder
 
 

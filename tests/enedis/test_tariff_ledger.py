@@ -11,7 +11,6 @@ from custom_components.meterhub.providers.base import FormError
 from custom_components.meterhub.providers.enedis.ledger import (
     Ledger,
     day_hours,
-    day_start,
     project,
     project_day,
     summarize,
@@ -27,7 +26,7 @@ from custom_components.meterhub.providers.enedis.tariff import (
     parse_windows,
 )
 
-from .gateway import PARIS
+from .standin import PARIS, local_midnight
 
 DAY = date(2026, 6, 2)
 
@@ -35,8 +34,8 @@ DAY = date(2026, 6, 2)
 def half_hours(
     day: date, watts: float = 1000.0, skip: set[int] = frozenset()
 ) -> list[IntervalValue]:  # type: ignore[assignment]
-    start = day_start(day)
-    count = int((day_start(day + timedelta(days=1)) - start) / timedelta(minutes=30))
+    start = local_midnight(day)
+    count = int((local_midnight(day + timedelta(days=1)) - start) / timedelta(minutes=30))
     return [
         IntervalValue(start=start + timedelta(minutes=30 * n), minutes=30, wh=watts / 2)
         for n in range(count)
@@ -97,7 +96,7 @@ def test_peak_offpeak_hourly_split_with_window_crossing_midnight() -> None:
     # 22:30-06:30 Paris in summer time; the usage rises by 100 W per local hour.
     tariff = Tariff(windows=parse_windows("22:30-06:30"), price_peak=0.3, price_offpeak=0.2)
     ledger = Ledger()
-    start = day_start(DAY)
+    start = local_midnight(DAY)
     ledger.add_curve(
         IntervalValue(
             start=start + timedelta(minutes=30 * n), minutes=30, wh=(1000 + 100 * (n // 2)) / 2
@@ -153,11 +152,11 @@ def test_holes_filled_from_daily_total_and_left_empty_without_it() -> None:
     assert not ledger.final(DAY)
     before = project_day(DAY, ledger.days[DAY], tariff)
     assert sum(before.total.values()) == 22.5
-    assert before.total[day_start(DAY)] == 0.0  # midnight hour given, as zero
+    assert before.total[local_midnight(DAY)] == 0.0  # midnight hour given, as zero
     ledger.add_daily([DailyValue(DAY, 24_000.0)])
     after = project_day(DAY, ledger.days[DAY], tariff)
     assert sum(after.total.values()) == pytest.approx(24.0)
-    assert after.total[day_start(DAY)] == pytest.approx(1.0)
+    assert after.total[local_midnight(DAY)] == pytest.approx(1.0)
     assert ledger.final(DAY)
 
 
@@ -166,14 +165,14 @@ def test_daily_placeholder_replaced_when_curve_arrives() -> None:
     ledger = Ledger()
     assert ledger.add_daily([DailyValue(DAY, 30_000.0)]) == {DAY}
     only_daily = project(ledger, [DAY], tariff)
-    assert only_daily.total == {day_start(DAY): 30.0}
-    assert only_daily.cost == {day_start(DAY): 7.5}
+    assert only_daily.total == {local_midnight(DAY): 30.0}
+    assert only_daily.cost == {local_midnight(DAY): 7.5}
     assert only_daily.peak == {}
     assert only_daily.offpeak == {}
     assert ledger.add_curve(half_hours(DAY, watts=1000.0)) == {DAY}
     with_curve = project(ledger, [DAY], tariff)
     # Every hour of the day is handed over, the midnight hour with the curve's 1 kWh.
-    assert with_curve.total[day_start(DAY)] == 1.0
+    assert with_curve.total[local_midnight(DAY)] == 1.0
     assert sum(with_curve.total.values()) == 24.0
     assert ledger.add_curve(half_hours(DAY, watts=1000.0)) == set()  # same again: no change
 

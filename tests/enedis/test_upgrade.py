@@ -29,8 +29,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.util.unit_conversion import EnergyConverter
 
-from .conftest import changes, follow_plan, stat_id, sums
-from .gateway import CURVE, DAILY, MAX_POWER, PRM, TOKEN, FakeGateway, local_midnight
+from ..helpers import changes
+from .conftest import follow_plan, stat_id, sums
+from .standin import CURVE, DAILY, MAX_POWER, PRM, TOKEN, FakeGateway, local_midnight
 
 ENTRY_ID = "legacy-enedis-entry"
 NOW = datetime(2026, 6, 10, 7, 0, tzinfo=UTC)  # 09:00 Paris, June 9 already imported
@@ -150,7 +151,10 @@ async def test_entry_from_before_v2_keeps_ids_and_sums_without_restart_or_double
     # The running sum continues from the legacy one: not restarted at 0, nothing doubled.
     assert after[new_hours[0]] == last_old_sum + 1.0
     new = await changes(
-        hass, "consumption", local_midnight(date(2026, 6, 10)), local_midnight(date(2026, 6, 13))
+        hass,
+        stat_id("consumption"),
+        local_midnight(date(2026, 6, 10)),
+        local_midnight(date(2026, 6, 13)),
     )
     assert list(new.values()) == [1.0] * 72
     cost_before_last = OLD_COST_SUM + 14 * 24 * 0.2
@@ -158,7 +162,7 @@ async def test_entry_from_before_v2_keeps_ids_and_sums_without_restart_or_double
     assert {hour: cost[hour] for hour in cost_before} == cost_before
     assert round(cost[new_hours[0]], 6) == round(cost_before_last + 0.2, 6)
     new_cost = await changes(
-        hass, "cost", local_midnight(date(2026, 6, 10)), local_midnight(date(2026, 6, 13))
+        hass, stat_id("cost"), local_midnight(date(2026, 6, 10)), local_midnight(date(2026, 6, 13))
     )
     assert {round(value, 6) for value in new_cost.values()} == {0.2}
     # Still exactly the statistic ids the legacy version made.

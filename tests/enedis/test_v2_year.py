@@ -16,8 +16,9 @@ import pytest
 
 from homeassistant.core import HomeAssistant
 
-from .conftest import add_entry, changes, follow_plan
-from .gateway import CURVE, DAILY, MAX_POWER, PARIS, FakeGateway, local_midnight
+from ..helpers import changes
+from .conftest import add_entry, follow_plan, stat_id
+from .standin import CURVE, DAILY, MAX_POWER, PARIS, FakeGateway, local_midnight
 
 START = datetime(2026, 6, 10, 5, 0, tzinfo=UTC)  # 07:00 Paris
 FIRST_DAY = date(2025, 6, 10)  # a year back
@@ -98,7 +99,7 @@ async def test_year_backfill_and_a_week_of_steady_state_match_the_hand_computed_
 
     expected_hours, expected_cost = reference()
     first, end = local_midnight(FIRST_DAY), local_midnight(LAST_DAY + timedelta(days=1))
-    got = await changes(hass, "consumption", first, end)
+    got = await changes(hass, stat_id("consumption"), first, end)
     assert len(expected_hours) == 373 * 24  # 373 days; the DST days' 23 and 25 hours cancel out
     assert set(got) == set(expected_hours)
     wrong = {h: (got[h], v) for h, v in expected_hours.items() if abs(got[h] - v) > 1e-6}
@@ -110,7 +111,7 @@ async def test_year_backfill_and_a_week_of_steady_state_match_the_hand_computed_
         ]
         assert len(day_hours) == count
 
-    cost = await changes(hass, "cost", first, end)
+    cost = await changes(hass, stat_id("cost"), first, end)
     per_day: dict[date, float] = defaultdict(float)
     for hour, value in cost.items():
         per_day[hour.astimezone(PARIS).date()] += value

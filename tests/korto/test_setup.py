@@ -19,6 +19,7 @@ from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN, EntityCategory
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 
+from ..helpers import assert_remove_deletes_store
 from .conftest import korto_entry, setup_korto
 from .standin import APARTMENT_ID, GOOD_TOKEN, KortoStandIn
 
@@ -275,10 +276,4 @@ async def test_removing_the_entry_deletes_its_reading_history(
     hass: HomeAssistant, korto: KortoStandIn, hass_storage: dict[str, Any]
 ) -> None:
     entry = await setup_korto(hass)
-    await hass.config_entries.async_unload(entry.entry_id)  # unload writes the store
-    await hass.async_block_till_done(wait_background_tasks=True)
-    store = f"meterhub.korto.{entry.entry_id}"
-    assert store in hass_storage
-    await hass.config_entries.async_remove(entry.entry_id)
-    await hass.async_block_till_done()
-    assert store not in hass_storage
+    await assert_remove_deletes_store(hass, hass_storage, entry, "korto")

@@ -39,6 +39,7 @@ from .errors import (
     ApiRateLimitError,
     ApiResponseError,
     MeterHubApiError,
+    raise_for_overload,
 )
 
 PARIS: Final = ZoneInfo("Europe/Paris")
@@ -78,8 +79,8 @@ _ANY_PRM_RE: Final = re.compile(r"\d{14}")
 _DURATION_RE: Final = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?$")
 
 
-class EnedisGatewayError(MeterHubApiError):
-    """What every Enedis exception carries: Enedis' own words and the HTTP status.
+class EnedisError(MeterHubApiError):
+    """The root of every Enedis exception: it carries Enedis' own words and the HTTP status.
 
     ``description`` is ``error.error_description`` from the gateway's answer (the PRM removed), so
     a form, a log line or a repair can show the user what Enedis said instead of a guess.
@@ -94,15 +95,15 @@ class EnedisGatewayError(MeterHubApiError):
         return {"gateway_error": self.description or "-"}
 
 
-class EnedisConnectionError(EnedisGatewayError, ApiConnectionError):
+class EnedisConnectionError(EnedisError, ApiConnectionError):
     """The gateway could not be reached, timed out, or Enedis behind it failed (5xx)."""
 
 
-class EnedisRateLimitError(EnedisGatewayError, ApiRateLimitError):
+class EnedisRateLimitError(EnedisError, ApiRateLimitError):
     """The gateway asked us to slow down (429)."""
 
 
-class EnedisAuthError(EnedisGatewayError, ApiAuthError):
+class EnedisAuthError(EnedisError, ApiAuthError):
     """The token was rejected, has expired, or does not give access to this PRM (401/403)."""
 
 
@@ -112,7 +113,7 @@ class EnedisWrongPrmError(EnedisAuthError):
     error_key = "wrong_prm"
 
 
-class EnedisResponseError(EnedisGatewayError, ApiResponseError):
+class EnedisResponseError(EnedisError, ApiResponseError):
     """The gateway answered with something this client cannot read or must not book."""
 
 
@@ -479,7 +480,7 @@ def gateway_description(body: Any) -> str | None:
 
 def _status_error(
     kind: str, status: int, body: Any, period: tuple[date, date], retry_after: str | None
-) -> EnedisGatewayError:
+) -> EnedisError:
     """The exception for a non-200 answer, carrying Enedis' description."""
     description = gateway_description(body)
     code = ""
@@ -487,21 +488,28 @@ def _status_error(
         code = str(body["error"].get("error", ""))
     said = f"{description or ''} {code}".lower()
     what = f"{kind} {period[0]}..{period[1]}: {status} {description or ''}".strip()
-    error: EnedisGatewayError
+    error: EnedisError
     if status in (401, 403):
         error = EnedisAuthError(what)
     elif status == 404 or any(text in said for text in _NO_DATA_TEXTS):
         error = EnedisNoDataError(what)
-    elif status == 429:
-        error = EnedisRateLimitError(what, retry_after=_number(retry_after))
     elif status == 400 and any(text in said for text in _HISTORY_LIMIT_TEXTS):
         error = EnedisHistoryLimitError(what)
     elif status == 400:
         error = EnedisRequestError(what)
-    elif status >= 500:
-        error = EnedisConnectionError(what)
     else:
-        error = EnedisResponseError(what)
+        try:  # 429 and 5xx mean what they mean for every service
+            raise_for_overload(
+                status,
+                retry_after,
+                service=what,
+                rate_limited=EnedisRateLimitError,
+                unavailable=EnedisConnectionError,
+            )
+        except EnedisError as overload:
+            error = overload
+        else:
+            error = EnedisResponseError(what)
     error.description = description
     error.status = status
     return error

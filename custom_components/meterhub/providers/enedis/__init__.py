@@ -1,17 +1,23 @@
-"""Enedis Linky through the Conso API gateway: load curve, daily totals, peak/off-peak and cost."""
+"""Enedis Linky through the Conso API gateway: load curve, daily totals, peak/off-peak and cost.
+
+Layout (the same in every provider): the provider here, the loaded entry and its step timer in
+:mod:`.runtime`, the planned steps in :mod:`.coordinator`, entity descriptions in :mod:`.sensors`,
+long-term statistics in :mod:`.history`, state kept on disk in :mod:`.store`. Beside them:
+:mod:`.planner` (when to ask what, under the gateway's ban threshold), :mod:`.ledger` (the local
+copy of the readings and its projection into hours), :mod:`.tariff` and :mod:`.options`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from collections.abc import Mapping
+from datetime import timedelta
 import re
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import probatio as vol
 
-from homeassistant.core import CALLBACK_TYPE, HomeAssistant
+from homeassistant.core import HomeAssistant
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
-from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.util import dt as dt_util
 
 from ...api.enedis import (
@@ -21,11 +27,8 @@ from ...api.enedis import (
     EnedisRateLimitError,
     valid_prm,
 )
-from ...const import PROVIDER_ENEDIS
-from ...entity import meter_device
-from ...sensor import MeterHubSensor
-from ..base import FormError, Provider, ProviderRuntime, Validated
-from .coordinator import BUDGET, EnedisCoordinator, EnedisData, entry_store
+from ..base import FormError, Provider, Validated
+from .coordinator import BUDGET, EnedisCoordinator
 from .options import (
     CONF_PRM,
     CONF_PRODUCTION,
@@ -34,76 +37,15 @@ from .options import (
     tariff_from,
     validate_options,
 )
-from .planner import FIRST_RUN_DELAY, RequestBudget, paris_day
-from .sensors import CONSUMPTION_SENSORS, PRODUCTION_SENSORS
-
-if TYPE_CHECKING:
-    from homeassistant.config_entries import ConfigEntry
-
-#: Safety net: never fire again sooner than this if a step left no plan (an unexpected error).
-_FALLBACK_WAIT = timedelta(hours=1)
+from .planner import RequestBudget, paris_day
+from .runtime import EnedisConfigEntry, EnedisRuntime
+from .store import EnedisStore
 
 
-class EnedisRuntime(ProviderRuntime):
-    """One usage point: the coordinator, and the timer that fires the plan's next step."""
-
-    def __init__(self, hass: HomeAssistant, coordinator: EnedisCoordinator, prm: str) -> None:
-        """Keep what the sensors and the timer need."""
-        super().__init__([coordinator])
-        self.hass = hass
-        self.coordinator = coordinator
-        self.prm = prm
-        self._cancel_timer: CALLBACK_TYPE | None = None
-
-    def start(self) -> None:
-        """Arm the timer at the stored next step (soon, on the very first setup)."""
-        now = dt_util.utcnow()
-        planned = self.coordinator.plan.next_run
-        self._arm(max(planned or now, now + FIRST_RUN_DELAY))
-
-    def _arm(self, when: datetime) -> None:
-        if self._cancel_timer is not None:
-            self._cancel_timer()
-        self._cancel_timer = async_track_point_in_utc_time(self.hass, self._async_fire, when)
-
-    async def _async_fire(self, _now: datetime) -> None:
-        """Run one step, then arm the timer for the next one."""
-        self._cancel_timer = None
-        self.coordinator.step_due = True
-        await self.coordinator.async_refresh()
-        now = dt_util.utcnow()
-        planned = self.coordinator.plan.next_run
-        self._arm(planned if planned is not None and planned > now else now + _FALLBACK_WAIT)
-
-    def sensors(self) -> Iterable[MeterHubSensor[EnedisData]]:
-        """The day sensors (and production when it is fetched)."""
-        device = meter_device(
-            f"enedis_{self.prm}", name="Linky", manufacturer="Enedis", model="Linky"
-        )
-        descriptions = list(CONSUMPTION_SENSORS)
-        if self.coordinator.production_enabled:
-            descriptions += PRODUCTION_SENSORS
-        return [
-            MeterHubSensor(self.coordinator, device, f"enedis_{self.prm}", description)
-            for description in descriptions
-        ]
-
-    def diagnostics(self) -> dict[str, Any]:
-        """The plan and what is stored (no identifiers)."""
-        return self.coordinator.diagnostics()
-
-    async def async_shutdown(self) -> None:
-        """Stop the timer, then the coordinator."""
-        if self._cancel_timer is not None:
-            self._cancel_timer()
-            self._cancel_timer = None
-        await super().async_shutdown()
-
-
-class EnedisProvider(Provider):
+class EnedisProvider(Provider[EnedisRuntime]):
     """Enedis Linky meters (France) through the Conso API gateway."""
 
-    key: ClassVar[str] = PROVIDER_ENEDIS
+    key: ClassVar[str] = "enedis"
     secret_fields = (CONF_TOKEN,)
 
     async def async_schema(self, hass: HomeAssistant, defaults: Mapping[str, Any]) -> vol.Schema:
@@ -140,33 +82,26 @@ class EnedisProvider(Provider):
             title=f"Linky …{prm[-4:]}", unique_id=prm, data={CONF_TOKEN: token, CONF_PRM: prm}
         )
 
-    async def async_remove_entry(self, hass: HomeAssistant, entry: ConfigEntry[Any]) -> None:
+    async def async_remove_entry(self, hass: HomeAssistant, entry: EnedisConfigEntry) -> None:
         """Delete the local copy of the readings and the request plan."""
-        await entry_store(hass, entry.entry_id).async_remove()
+        await EnedisStore(hass, self.key, entry.entry_id).async_remove()
 
-    async def async_setup_entry(
-        self, hass: HomeAssistant, entry: ConfigEntry[Any]
+    async def async_create_runtime(
+        self, hass: HomeAssistant, entry: EnedisConfigEntry
     ) -> EnedisRuntime:
-        """Load the stored data and plan, arm the timer.
-
-        No request is made here: a failing setup is retried within seconds by Home Assistant,
-        which could get the address banned. The timer makes the requests, on the plan.
-        """
+        """The client, the coordinator and the runtime; the store is read when it starts."""
         prm = entry.data[CONF_PRM]
         client = EnedisClient(async_get_clientsession(hass), entry.data[CONF_TOKEN], prm)
         coordinator = EnedisCoordinator(
             hass,
             entry,
             client,
+            key=self.key,
             prm=prm,
             tariff=tariff_from(entry.options),
             production=bool(entry.options.get(CONF_PRODUCTION)),
         )
-        await coordinator.async_load()
-        await coordinator.async_config_entry_first_refresh()
-        runtime = EnedisRuntime(hass, coordinator, prm)
-        runtime.start()
-        return runtime
+        return EnedisRuntime(hass, coordinator, key=self.key, prm=prm)
 
     def options_schema(self, options: Mapping[str, Any]) -> vol.Schema | None:
         """Off-peak windows, prices, subscription, production."""

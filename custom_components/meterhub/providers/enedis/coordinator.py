@@ -5,22 +5,22 @@ older hour added shifts the running total of every later hour, which Home Assist
 by row. Fifty weekly imports of a year would rewrite the year fifty times; one import writes it
 once. Meanwhile the daily totals already stand in for those days, so nothing is missing.
 
-It has no update interval. A timer (see :class:`EnedisRuntime`) fires at the plan's next step; the
-step's requests, the merged readings, the plan and the request times are saved in the entry's store,
-so a restart or a reload (after an options change) resumes where it was without a request.
-Statistics are always re-derived from the stored readings for the days that changed.
+It has no update interval. A timer (see :class:`.runtime.EnedisRuntime`) fires at the plan's next
+step; the step's requests, the merged readings, the plan and the request times are saved in the
+entry's store (:mod:`.store`), so a restart or a reload (after an options change) resumes where it
+was without a request. Statistics are always re-derived from the stored readings for the days that
+changed (:mod:`.history`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 import json
 from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 from homeassistant.util.hass_dict import HassKey
 
@@ -30,7 +30,7 @@ from ...api.enedis import (
     DailyValue,
     Direction,
     EnedisClient,
-    EnedisGatewayError,
+    EnedisError,
     EnedisHistoryLimitError,
     EnedisNoDataError,
     EnedisRequestError,
@@ -45,8 +45,8 @@ from ...api.errors import (
 )
 from ...const import DOMAIN, LOGGER
 from ...coordinator import MeterHubCoordinator
-from ...statistics import ENERGY_KWH, StatisticSeries, async_import_series
-from .ledger import DaySummary, Ledger, project, summarize
+from .history import EnedisSeries, async_import_days
+from .ledger import DaySummary, Ledger, summarize
 from .planner import (
     BACKFILL_GAP,
     DAILY_BACKFILL_DAYS,
@@ -56,20 +56,19 @@ from .planner import (
     RequestBudget,
     paris_day,
 )
+from .store import EnedisState, EnedisStore
 from .tariff import Tariff, format_windows
 
 if TYPE_CHECKING:
-    from homeassistant.config_entries import ConfigEntry
+    from .runtime import EnedisConfigEntry
 
-STORE_VERSION: Final = 1
 #: Bump when the projection rules change: every stored day is then re-imported once.
 PROJECTION_VERSION: Final = 1
 KEEP_DAYS: Final = 400
 #: Requests the largest step can make (first run: daily backfill + newest week, with production).
 MAX_STEP_REQUESTS: Final = 7
-CURRENCY: Final = "EUR"
-
-BUDGET: HassKey[RequestBudget] = HassKey(f"{DOMAIN}_enedis_budget")
+#: The gateway's request budget, shared by every Enedis entry of this Home Assistant.
+BUDGET: HassKey[RequestBudget] = HassKey(f"{DOMAIN}_conso_api_budget")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -106,40 +105,16 @@ class GatewayProblem:
         }
 
 
-class EnedisSeries:
-    """The statistics of one usage point (ids ``meterhub:enedis_<prm>_<quantity>``)."""
-
-    def __init__(self, prm: str) -> None:
-        """Name every series once."""
-
-        def series(quantity: str, name: str, unit: str = ENERGY_KWH) -> StatisticSeries:
-            return StatisticSeries(
-                provider="enedis", meter=prm, quantity=quantity, name=name, unit=unit
-            )
-
-        self.consumption = series("consumption", "Linky consumption")
-        self.peak = series("consumption_peak", "Linky consumption peak hours")
-        self.offpeak = series("consumption_offpeak", "Linky consumption off-peak hours")
-        self.cost = series("cost", "Linky cost", CURRENCY)
-        self.cost_peak = series("cost_peak", "Linky cost peak hours", CURRENCY)
-        self.cost_offpeak = series("cost_offpeak", "Linky cost off-peak hours", CURRENCY)
-        self.production = series("production", "Linky production")
-
-
-def entry_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
-    """Where an entry keeps its readings and plan, so a restart neither refetches nor bursts."""
-    return Store(hass, STORE_VERSION, f"{DOMAIN}.enedis.{entry_id}")
-
-
 class EnedisCoordinator(MeterHubCoordinator[EnedisData]):
     """Executes the request plan for one usage point."""
 
     def __init__(
         self,
         hass: HomeAssistant,
-        entry: ConfigEntry[Any],
+        entry: EnedisConfigEntry,
         client: EnedisClient,
         *,
+        key: str,
         prm: str,
         tariff: Tariff,
         production: bool,
@@ -149,8 +124,8 @@ class EnedisCoordinator(MeterHubCoordinator[EnedisData]):
         self.client = client
         self.tariff = tariff
         self.production_enabled = production
-        self.series = EnedisSeries(prm)
-        self.store = entry_store(hass, entry.entry_id)
+        self.series = EnedisSeries(key, prm)
+        self.store = EnedisStore(hass, key, entry.entry_id)
         self.budget = hass.data.setdefault(BUDGET, RequestBudget())
         self._entry_id = entry.entry_id
         self.plan = PlanState()
@@ -179,28 +154,21 @@ class EnedisCoordinator(MeterHubCoordinator[EnedisData]):
 
     async def async_load(self) -> None:
         """Read the store; re-import every stored day if the options changed since last time."""
-        raw = await self.store.async_load() or {}
-        self.plan = PlanState.from_json(raw.get("plan"))
-        self.consumption = Ledger.from_json(raw.get("consumption"))
-        self.production = Ledger.from_json(raw.get("production"))
-        self.max_power = _max_power_from_json(raw.get("max_power"))
+        state = await self.store.async_load()
+        self.plan = state.plan
+        self.consumption = state.consumption
+        self.production = state.production
+        self.max_power = state.max_power
         now = dt_util.utcnow()
-        self.sent = [
-            moment
-            for text in raw.get("sent", [])
-            if isinstance(text, str) and (moment := datetime.fromisoformat(text)) > now - WINDOW
-        ]
+        self.sent = [moment for moment in state.sent if moment > now - WINDOW]
         self.budget.remember(self._entry_id, self.sent)
         self.plan.plan_production(paris_day(now), self.production_enabled)
         if self.plan.production_daily_due and self.plan.backfill_planned:
             # Production was just enabled: start on its history soon, not tomorrow morning.
             soon = now + BACKFILL_GAP
             self.plan.next_run = min(self.plan.next_run or soon, soon)
-        self._fingerprint = raw.get("fingerprint", "")
-        self.deferred = (
-            _dates(raw.get("deferred_consumption")),
-            _dates(raw.get("deferred_production")),
-        )
+        self._fingerprint = state.fingerprint
+        self.deferred = state.deferred
         if self._fingerprint != self._options_fingerprint():
             await self._async_import(self.consumption.days, self.production.days)
             self._fingerprint = self._options_fingerprint()
@@ -214,19 +182,15 @@ class EnedisCoordinator(MeterHubCoordinator[EnedisData]):
         self.max_power = {day: value for day, value in self.max_power.items() if day >= oldest}
         self.sent = [moment for moment in self.sent if moment > now - WINDOW]
         await self.store.async_save(
-            {
-                "plan": self.plan.as_json(),
-                "consumption": self.consumption.as_json(),
-                "production": self.production.as_json(),
-                "max_power": {
-                    day.isoformat(): [value.va, value.at.isoformat() if value.at else None]
-                    for day, value in sorted(self.max_power.items())
-                },
-                "sent": [moment.isoformat() for moment in self.sent],
-                "fingerprint": self._fingerprint,
-                "deferred_consumption": sorted(day.isoformat() for day in self.deferred[0]),
-                "deferred_production": sorted(day.isoformat() for day in self.deferred[1]),
-            }
+            EnedisState(
+                plan=self.plan,
+                consumption=self.consumption,
+                production=self.production,
+                max_power=self.max_power,
+                sent=self.sent,
+                fingerprint=self._fingerprint,
+                deferred=self.deferred,
+            )
         )
 
     async def _async_fetch(self) -> EnedisData:
@@ -292,7 +256,7 @@ class EnedisCoordinator(MeterHubCoordinator[EnedisData]):
         except MeterHubApiError as err:
             retry_after = err.retry_after if isinstance(err, ApiRateLimitError) else None
             plan.schedule_failure(now, retry_after)
-            if isinstance(err, EnedisGatewayError) and err.description:
+            if isinstance(err, EnedisError) and err.description:
                 self._note_problem(now, err, "step")
             raise
         else:
@@ -451,7 +415,7 @@ class EnedisCoordinator(MeterHubCoordinator[EnedisData]):
         except EnedisNoDataError, EnedisHistoryLimitError:
             return []
 
-    def _note_problem(self, now: datetime, err: EnedisGatewayError, request: str) -> None:
+    def _note_problem(self, now: datetime, err: EnedisError, request: str) -> None:
         """Keep and log what Enedis said about a refused request (never the PRM or token)."""
         self.last_problem = GatewayProblem(
             at=now, request=request, status=err.status, description=err.description
@@ -469,32 +433,14 @@ class EnedisCoordinator(MeterHubCoordinator[EnedisData]):
     async def _async_import(
         self, consumption_days: Iterable[date], production_days: Iterable[date]
     ) -> None:
-        """Write the hours of the given days into every statistic (whole days, see ledger.py)."""
-        # A year of half hours takes about half a second to project: keep it off the event loop.
-        hours = await self.hass.async_add_executor_job(
-            project, self.consumption, set(consumption_days), self.tariff
+        """Write the hours of the given days into every statistic (see :mod:`.history`)."""
+        await async_import_days(
+            self.hass,
+            self.series,
+            self.tariff,
+            (self.consumption, consumption_days),
+            (self.production, production_days) if self.production_enabled else None,
         )
-        series = self.series
-        # Without off-peak windows the split would repeat the total: no peak/off-peak series.
-        split = bool(self.tariff.windows)
-        pairs = [(series.consumption, hours.total)]
-        if split:
-            pairs += [(series.peak, hours.peak), (series.offpeak, hours.offpeak)]
-        if self.tariff.priced:
-            pairs.append((series.cost, hours.cost))
-            if split:
-                pairs += [
-                    (series.cost_peak, hours.cost_peak),
-                    (series.cost_offpeak, hours.cost_offpeak),
-                ]
-        if self.production_enabled:
-            produced = await self.hass.async_add_executor_job(
-                project, self.production, set(production_days), self.tariff
-            )
-            pairs.append((series.production, produced.total))
-        for statistic, values in pairs:
-            if values:
-                await async_import_series(self.hass, statistic, values)
 
     def diagnostics(self) -> dict[str, Any]:
         """Plan and data coverage, for a maintainer (no identifiers)."""
@@ -515,28 +461,3 @@ class EnedisCoordinator(MeterHubCoordinator[EnedisData]):
 def _days(start: date, end: date) -> list[date]:
     """Every day in [start, end)."""
     return [start + timedelta(days=n) for n in range((end - start).days)]
-
-
-def _dates(raw: Any) -> set[date]:
-    """Stored ISO dates; unreadable entries are dropped."""
-    days: set[date] = set()
-    for text in raw if isinstance(raw, list) else []:
-        try:
-            days.add(date.fromisoformat(text))
-        except TypeError, ValueError:
-            continue
-    return days
-
-
-def _max_power_from_json(raw: Any) -> dict[date, MaxPowerValue]:
-    result: dict[date, MaxPowerValue] = {}
-    if not isinstance(raw, dict):
-        return result
-    for key, value in raw.items():
-        try:
-            day = date.fromisoformat(key)
-            at = datetime.fromisoformat(value[1]).astimezone(UTC) if value[1] else None
-            result[day] = MaxPowerValue(day=day, va=float(value[0]), at=at)
-        except TypeError, ValueError, IndexError:
-            continue
-    return result

@@ -17,23 +17,19 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Final
 
 from ...api.enedis import PARIS, DailyValue, IntervalValue
+from ...statistics import local_midnight
 from .tariff import Tariff, offpeak_day_share, offpeak_share
 
 HOUR: Final = timedelta(hours=1)
 
 
-def day_start(day: date) -> datetime:
-    """The UTC instant of Paris midnight at the start of ``day``."""
-    return datetime.combine(day, time(0), tzinfo=PARIS).astimezone(UTC)
-
-
 def day_hours(day: date) -> list[datetime]:
     """Every UTC hour start of the Paris day ``day``: 23, 24 or 25 of them."""
-    start, end = day_start(day), day_start(day + timedelta(days=1))
+    start, end = local_midnight(day, PARIS), local_midnight(day + timedelta(days=1), PARIS)
     count = int((end - start) / HOUR)
     return [start + HOUR * index for index in range(count)]
 
@@ -65,7 +61,7 @@ class Ledger:
         changed: set[date] = set()
         for point in points:
             day = point.local_day
-            offset = int((point.start - day_start(day)).total_seconds() // 60)
+            offset = int((point.start - local_midnight(day, PARIS)).total_seconds() // 60)
             data = self.days.setdefault(day, DayData())
             value = (point.minutes, round(point.wh, 3))
             if data.curve.get(offset) != value:
@@ -94,7 +90,9 @@ class Ledger:
         data = self.days.get(day)
         if data is None or not data.curve:
             return False
-        length = (day_start(day + timedelta(days=1)) - day_start(day)).total_seconds() / 60
+        length = (
+            local_midnight(day + timedelta(days=1), PARIS) - local_midnight(day, PARIS)
+        ).total_seconds() / 60
         return sum(minutes for minutes, _ in data.curve.values()) >= length
 
     def final(self, day: date) -> bool:
@@ -165,12 +163,12 @@ def _filled_curve(day: date, data: DayData) -> list[tuple[datetime, int, float]]
     the curve holds, the difference is spread evenly over the holes, so the day adds up to what the
     meter counted; without a daily total the holes stay empty (a later re-read may fill them).
     """
-    start = day_start(day)
+    start = local_midnight(day, PARIS)
     points = [(start + timedelta(minutes=o), m, wh) for o, (m, wh) in sorted(data.curve.items())]
     if data.daily_wh is None:
         return points
     step = Counter(m for m, _ in data.curve.values()).most_common(1)[0][0]
-    length = int((day_start(day + timedelta(days=1)) - start).total_seconds() // 60)
+    length = int((local_midnight(day + timedelta(days=1), PARIS) - start).total_seconds() // 60)
     covered: set[int] = set()
     for offset, (minutes, _) in data.curve.items():
         covered.update(range(offset, offset + minutes))
@@ -205,7 +203,7 @@ def project_day(day: date, data: DayData, tariff: Tariff) -> DayHours:
             result.cost[hour] += cost_peak + cost_off
         return result
     if data.daily_wh is not None:
-        hour = day_start(day)
+        hour = local_midnight(day, PARIS)
         kwh = data.daily_wh / 1000
         share = offpeak_day_share(tariff.windows)
         result.total[hour] = kwh

@@ -6,11 +6,20 @@ from typing import Any, Final
 
 from homeassistant.components.sensor import SensorDeviceClass
 from homeassistant.const import EntityCategory, UnitOfApparentPower, UnitOfEnergy
+from homeassistant.helpers.device_registry import DeviceInfo
 
+from ...entity import meter_device
 from ...sensor import MeterHubSensorEntityDescription
-from .coordinator import CURRENCY, EnedisData
+from ..base import device_id
+from .coordinator import EnedisData
+from .history import CURRENCY
 
 type EnedisDescription = MeterHubSensorEntityDescription[EnedisData]
+
+
+def linky_device(key: str, prm: str) -> DeviceInfo:
+    """The meter's device (``<key>_<prm>``); the PRM is in the id only, never in the name."""
+    return meter_device(device_id(key, prm), name="Linky", manufacturer="Enedis", model="Linky")
 
 
 def _day_attributes(data: EnedisData) -> dict[str, Any] | None:

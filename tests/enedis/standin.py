@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 import random
 import re
 from typing import Any
@@ -32,6 +32,7 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import (
 )
 from yarl import URL
 
+from custom_components.meterhub.statistics import local_midnight as zone_midnight
 from homeassistant.util import dt as dt_util
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -56,7 +57,8 @@ ACTIVATION_TEXT = (
 
 
 def local_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=PARIS).astimezone(UTC)
+    """Where a Paris day starts, in UTC (the start of its first hour in the statistics)."""
+    return zone_midnight(day, PARIS)
 
 
 def error_body(status: int, error: str, description: str, message: str = "") -> dict[str, Any]:
@@ -250,3 +252,10 @@ class FakeGateway:
             count = sum(1 for other in times[index:] if other < moment + window)
             best = max(best, count)
         return best
+
+
+def start_standin(mocker: AiohttpClientMocker) -> FakeGateway:
+    """The gateway answering every request to its real URL through Home Assistant's session."""
+    gateway = FakeGateway(mocker)
+    gateway.install()
+    return gateway
