@@ -23,23 +23,6 @@ if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
 
-    from .providers.base import (
-        MeterHubConfigEntry as MeterHubConfigEntry,  # noqa: PLC0414 - re-export
-    )
-
-
-def __getattr__(name: str) -> object:
-    """Old import path of ``MeterHubConfigEntry``, kept for enedis/caruna until phase B.
-
-    The alias lives in providers/base.py beside the Provider class; it is imported lazily here so
-    this module never imports the providers back.
-    """
-    if name == "MeterHubConfigEntry":
-        from .providers.base import MeterHubConfigEntry  # noqa: PLC0415
-
-        return MeterHubConfigEntry
-    raise AttributeError(name)
-
 
 def translate_error(err: MeterHubApiError) -> ConfigEntryAuthFailed | UpdateFailed:
     """The Home Assistant exception for a client error, with a translated message.

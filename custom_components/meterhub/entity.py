@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, overload
+from typing import Any
 
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
@@ -40,14 +40,11 @@ class MeterHubEntity(Entity):
 
     _attr_has_entity_name = True
 
-    def __init__(
-        self, device: DeviceInfo, description: EntityDescription, unique_prefix: str | None = None
-    ) -> None:
+    def __init__(self, device: DeviceInfo, description: EntityDescription) -> None:
         """Unique id ``<device id>_<description key>``; the name comes from the translation key."""
         self.entity_description = description
         self._attr_device_info = device
-        prefix = unique_prefix if unique_prefix is not None else device_identifier(device)
-        self._attr_unique_id = f"{prefix}_{description.key}"
+        self._attr_unique_id = f"{device_identifier(device)}_{description.key}"
 
 
 class MeterHubCoordinatorEntity[CoordinatorT: DataUpdateCoordinator[Any]](
@@ -55,33 +52,9 @@ class MeterHubCoordinatorEntity[CoordinatorT: DataUpdateCoordinator[Any]](
 ):
     """An entity fed by a coordinator: unavailable whenever the last update failed."""
 
-    @overload
     def __init__(
-        self, coordinator: CoordinatorT, device: DeviceInfo, description: EntityDescription, /
-    ) -> None: ...
-
-    @overload  # kept for enedis/caruna until phase B: a prefix that repeats the device id
-    def __init__(
-        self,
-        coordinator: CoordinatorT,
-        device: DeviceInfo,
-        unique_prefix: str,
-        description: EntityDescription,
-        /,
-    ) -> None: ...
-
-    def __init__(
-        self,
-        coordinator: CoordinatorT,
-        device: DeviceInfo,
-        *rest: str | EntityDescription,
+        self, coordinator: CoordinatorT, device: DeviceInfo, description: EntityDescription
     ) -> None:
         """Wire the coordinator and the identity together (unique ids from the device id)."""
         CoordinatorEntity.__init__(self, coordinator)
-        match rest:
-            case (EntityDescription() as description,):
-                MeterHubEntity.__init__(self, device, description)
-            case (str() as prefix, EntityDescription() as description):
-                MeterHubEntity.__init__(self, device, description, prefix)
-            case _:
-                raise TypeError("expected (coordinator, device, description)")
+        MeterHubEntity.__init__(self, device, description)

@@ -156,21 +156,14 @@ class Provider[RuntimeT: ProviderRuntime = ProviderRuntime](ABC):
         Raises :class:`FormError` or an ``api.errors.MeterHubApiError`` whose ``error_key`` is shown.
         """
 
+    @abstractmethod
     async def async_create_runtime(
         self, hass: HomeAssistant, entry: ProviderConfigEntry[RuntimeT]
     ) -> RuntimeT:
         """Build the client and the runtime, without any request.
 
-        The spine then calls ``runtime.async_start()`` and cleans up if that fails. The default calls :meth:`async_setup_entry`, the older one-step form (kept for
-        enedis/caruna until phase B).
+        The spine then calls ``runtime.async_start()`` and cleans up if that fails.
         """
-        return await self.async_setup_entry(hass, entry)
-
-    async def async_setup_entry(
-        self, hass: HomeAssistant, entry: ProviderConfigEntry[RuntimeT]
-    ) -> RuntimeT:
-        """Build and start the runtime in one step (kept for enedis/caruna until phase B)."""
-        raise NotImplementedError(f"{type(self).__name__} implements async_create_runtime")
 
     @callback  # noqa: B027 - an optional hook, not abstract
     def async_setup(self, hass: HomeAssistant) -> None:
