@@ -120,6 +120,16 @@ def test_tests_run_on_the_declared_minimums() -> None:
         assert f"{requirement.name}=={minimum}" in test_pins, f"tests must run with {requirement}"
 
 
+def test_debug_logging_switch_enables_no_logger_that_prints_raw_telegrams() -> None:
+    """"Enable debug logging" turns on the manifest's loggers (issue 23).
+
+    serialx logs every byte it reads from a port: raw telegrams with both equipment identifiers.
+    """
+    loggers = load(PACKAGE / "manifest.json")["loggers"]
+    assert "serialx" not in loggers
+    assert "dsmr_parser" in loggers  # useful: it says why an encrypted frame did not open
+
+
 def test_hacs_json_only_allowed_keys() -> None:
     hacs = load(ROOT / "hacs.json")
     allowed = {
