@@ -141,12 +141,16 @@ class Portal:
     energy_fails_after: int | None = None
     energy_fail_status: int = 500
     energy_fail_text: str = "Internal Server Error"
+    #: Headers of the failing energy answers (``Retry-After`` with a 429).
+    energy_fail_headers: dict[str, str] = field(default_factory=dict)
     energy_delay: float = 0.0
     forbidden_customers: set[str] = field(default_factory=set)
     calls: Counter[str] = field(default_factory=Counter)
     energy_requests: list[tuple[str, str, int, int, int]] = field(default_factory=list)
     tokens: set[str] = field(default_factory=set)
     tokens_issued: int = 0
+    #: Every token handed out, kept after expiry (the privacy test looks for them in the logs).
+    issued: list[str] = field(default_factory=list)
     plus_url: str = ""
     auth_url: str = ""
     _flows: dict[str, str] = field(default_factory=dict)
@@ -198,6 +202,7 @@ class Portal:
             return web.json_response({"unexpected": True})
         token = f"{TOKEN_PREFIX}{secrets.token_hex(8)}"
         self.tokens.add(token)
+        self.issued.append(token)
         self.tokens_issued += 1
         return self._login_json(
             {
@@ -278,6 +283,7 @@ class Portal:
                     status=self.energy_fail_status,
                     text=self.energy_fail_text,
                     content_type="text/plain",
+                    headers=self.energy_fail_headers,
                 )
             self.energy_fails_after -= 1
         if self.energy_delay:

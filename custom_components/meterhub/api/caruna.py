@@ -504,12 +504,14 @@ class CarunaClient:
                     headers=CIMultiDict(response.headers),
                     text=text,
                 )
-        except TimeoutError as err:
-            raise CarunaConnectionError(f"login step '{step}' timed out") from err
+        except TimeoutError:
+            raise CarunaConnectionError(f"login step '{step}' timed out") from None
         except aiohttp.ClientError as err:
+            # Not chained: aiohttp's errors carry the URL, and the login's URLs hold the OpenID
+            # code and state (issue 23); the step and the error's kind are what we know.
             raise CarunaConnectionError(
                 f"login step '{step}' failed: {type(err).__name__}"
-            ) from err
+            ) from None
         raise_for_overload(
             result.status,
             result.headers.get("Retry-After"),
@@ -621,12 +623,14 @@ class CarunaClient:
                 content_type = response.content_type
                 text = await response.text(errors="replace")
                 headers = CIMultiDict(response.headers)
-        except TimeoutError as err:
-            raise CarunaConnectionError("request to Caruna Plus timed out") from err
+        except TimeoutError:
+            raise CarunaConnectionError("request to Caruna Plus timed out") from None
         except aiohttp.ClientError as err:
+            # Not chained: aiohttp's errors (too many redirects, ...) carry the URL, which holds
+            # the customer number and the asset id (issue 23).
             raise CarunaConnectionError(
                 f"request to Caruna Plus failed: {type(err).__name__}"
-            ) from err
+            ) from None
         if status in {401, 403}:
             raise _SessionExpiredError(status)
         raise_for_overload(
