@@ -104,6 +104,11 @@ class FakeGateway:
     #: kind -> (HTTP status, error_description) to answer instead, for every request of it.
     fail: dict[str, tuple[int, str]] = field(default_factory=dict)
     answer_for_prm: str | None = None
+    #: (status, raw body, headers) answered to every request instead, as a server might.
+    raw: tuple[int, str, dict[str, str]] | None = None
+    #: What the HTTP library raises for every request instead (refused, timeout, redirect loop),
+    #: made from the request URL as aiohttp makes it.
+    raises: Callable[[URL], Exception] | None = None
     requests: list[Request] = field(default_factory=list)
 
     def install(self) -> None:
@@ -143,6 +148,13 @@ class FakeGateway:
             self.requests.append(Request(dt_util.utcnow(), kind, date.min, date.min, headers))
             return self.respond(url, 400, {"status": 400, "message": "Paramètres invalides"})
         self.requests.append(Request(dt_util.utcnow(), kind, start, end, headers, query))
+        if self.raises is not None:
+            raise self.raises(url)
+        if self.raw is not None:
+            status, text, raw_headers = self.raw
+            return AiohttpClientMockResponse(
+                "get", url, status=status, text=text, headers=raw_headers
+            )
         if kind in LEGACY or kind not in {*DAILY, *CURVE, MAX_POWER}:
             return self.respond(url, 404, {"status": 404, "message": "Not found"})
         if (failure := self.fail.get(kind)) is not None:

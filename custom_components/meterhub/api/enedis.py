@@ -142,8 +142,15 @@ def valid_prm(prm: str) -> bool:
     return _PRM_RE.fullmatch(prm) is not None
 
 
-def _scrub(text: str) -> str:
-    """Drop usage point ids from a server message before it goes into an exception or a log."""
+def _scrub(text: str, secrets: Sequence[str] = ()) -> str:
+    """Drop usage point ids and our secrets from a server message before anyone shows it.
+
+    The gateway's description is free text: besides the PRM it may echo what it was sent (the
+    token), and a log or a repair must repeat neither.
+    """
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "<secret>")
     return _ANY_PRM_RE.sub("<prm>", text)[:300]
 
 
@@ -387,8 +394,10 @@ class EnedisClient:
                 status = response.status
                 text = await response.text()
                 retry_after = response.headers.get("Retry-After")
-        except TimeoutError as err:
-            raise EnedisConnectionError(f"timeout talking to the gateway ({kind})") from err
+        except TimeoutError:
+            # aiohttp's own timeouts (ConnectionTimeoutError, ...) name the URL, which holds the
+            # PRM: they are not chained, or the "Full error" traceback would repeat it.
+            raise EnedisConnectionError(f"timeout talking to the gateway ({kind})") from None
         except (aiohttp.ClientError, socket.gaierror) as err:
             # The exception text may hold the URL, and the URL holds the PRM.
             raise EnedisConnectionError(
@@ -399,7 +408,9 @@ class EnedisClient:
         except ValueError:
             body = None
         if status != 200:
-            raise _status_error(kind, status, body, (start, end), retry_after)
+            raise _status_error(
+                kind, status, body, (start, end), retry_after, secrets=(self._token,)
+            )
         if not isinstance(body, dict) or not isinstance(body.get("grandeur"), list):
             raise EnedisResponseError(f"{kind}: the answer is not a v2 measurement")
         point = body.get("idPrm")
@@ -460,8 +471,11 @@ class EnedisClient:
         return parse_max_power(series.points, series.factor)
 
 
-def gateway_description(body: Any) -> str | None:
-    """``error.error_description`` of an error answer (or its ``message``), without the PRM."""
+def gateway_description(body: Any, secrets: Sequence[str] = ()) -> str | None:
+    """``error.error_description`` of an error answer (or its ``message``), without the PRM.
+
+    ``secrets`` (the token) are cut out as well, should the server repeat them.
+    """
     if not isinstance(body, dict):
         return None
     error = body.get("error")
@@ -475,14 +489,20 @@ def gateway_description(body: Any) -> str | None:
         parts.append(error.strip())
     if not parts and isinstance(body.get("message"), str) and body["message"].strip():
         parts.append(body["message"].strip())
-    return _scrub(parts[0]) if parts else None
+    return _scrub(parts[0], secrets) if parts else None
 
 
 def _status_error(
-    kind: str, status: int, body: Any, period: tuple[date, date], retry_after: str | None
+    kind: str,
+    status: int,
+    body: Any,
+    period: tuple[date, date],
+    retry_after: str | None,
+    *,
+    secrets: Sequence[str],
 ) -> EnedisError:
-    """The exception for a non-200 answer, carrying Enedis' description."""
-    description = gateway_description(body)
+    """The exception for a non-200 answer, carrying Enedis' description (scrubbed)."""
+    description = gateway_description(body, secrets)
     code = ""
     if isinstance(body, dict) and isinstance(body.get("error"), dict):
         code = str(body["error"].get("error", ""))
