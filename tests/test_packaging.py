@@ -121,7 +121,7 @@ def test_tests_run_on_the_declared_minimums() -> None:
 
 
 def test_debug_logging_switch_enables_no_logger_that_prints_raw_telegrams() -> None:
-    """"Enable debug logging" turns on the manifest's loggers (issue 23).
+    """ "Enable debug logging" turns on the manifest's loggers (issue 23).
 
     serialx logs every byte it reads from a port: raw telegrams with both equipment identifiers.
     """
