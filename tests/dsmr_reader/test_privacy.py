@@ -6,8 +6,8 @@ equipment identifiers, which the server hands out in the raw telegram of
 redirect. None may appear in any log record (tracebacks included), state, name, title, repair or
 diagnostics file, nor in the whole exception chain behind a failure (what HA's "Full error" shows):
 there, no aiohttp exception either, since those carry the request URL. The server's ``host:port``
-is not planted: it is in the unique id and the
-statistic ids by contract, and it is not one of the issue's identifiers.
+is not planted: it is in the unique id and the statistic ids by contract, and it is not one of
+the issue's identifiers.
 """
 
 from __future__ import annotations
