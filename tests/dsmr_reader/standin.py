@@ -166,6 +166,9 @@ class FakeDsmrReader:
     #: Answer every authorised request with this JSON instead (a foreign shape).
     raw_answer: Any = None
     before_answer: Callable[[FakeDsmrReader, str, dict[str, str]], None] | None = None
+    #: Answer every request with this raw ``(status, body, headers)`` instead, before the key is
+    #: checked (a proxy or a broken server in front of DSMR-reader).
+    override: tuple[int, str, dict[str, str]] | None = None
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     url: str = ""
 
@@ -179,6 +182,9 @@ class FakeDsmrReader:
         self.requests.append((path, params))
         if self.delay:
             await asyncio.sleep(self.delay)
+        if self.override is not None:
+            status, body, headers = self.override
+            return web.Response(status=status, text=body, headers=headers)
         if self.html:
             return web.Response(
                 text="<!DOCTYPE html><html><body>Router login</body></html>",
@@ -337,7 +343,9 @@ async def start_standin(
     app = web.Application()
     app.router.add_get("/api/v2/{tail:.*}", server.handle)
     app.router.add_get("/{tail:.*}", _web_page)
-    runner = web.AppRunner(app)
+    # No access log: it is the stand-in's (a server's), not Home Assistant's, and it would print
+    # the request lines that the privacy test plants identifiers in.
+    runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ssl_context)
     await site.start()

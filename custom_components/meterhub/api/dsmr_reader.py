@@ -440,16 +440,18 @@ class DsmrReaderClient:
                     content_type = response.content_type
                     retry_after = response.headers.get("Retry-After")
                     body = await response.text(errors="replace")
-        except TimeoutError as err:
-            raise DsmrReaderConnectionError("Timed out talking to the DSMR-reader server") from err
-        except aiohttp.ClientConnectorCertificateError as err:
+        # Re-raised ``from None``: aiohttp's exceptions carry the request URL (and a redirect's
+        # target), which would reach the "Full error" traceback of a log a user shares (issue 23).
+        except TimeoutError:
+            raise DsmrReaderConnectionError("Timed out talking to the DSMR-reader server") from None
+        except aiohttp.ClientConnectorCertificateError:
             raise DsmrReaderCertificateError(
                 "The DSMR-reader server's certificate could not be verified"
-            ) from err
+            ) from None
         except aiohttp.ClientError as err:
             raise DsmrReaderConnectionError(
                 f"Could not reach the DSMR-reader server: {type(err).__name__}"
-            ) from err
+            ) from None
 
         if status in (401, 403):
             if _says_api_disabled(body):
@@ -475,10 +477,10 @@ class DsmrReaderClient:
             )
         try:
             return json.loads(body)
-        except ValueError as err:
+        except ValueError:  # the decoder's error holds the whole body (its ``doc``): not chained
             raise DsmrReaderNotJsonError(
                 f"The server's answer to {path} is not valid JSON"
-            ) from err
+            ) from None
 
     async def async_version(self) -> str | None:
         """The server's DSMR-reader version (``application/version``), None when it does not say."""
