@@ -65,6 +65,14 @@ def attributes(hass: HomeAssistant, entity_id: str) -> dict[str, Any]:
     return dict(found.attributes)
 
 
+async def test_an_older_title_with_the_account_number_is_replaced(
+    hass: HomeAssistant, octopus: FakeOctopus
+) -> None:
+    """Titles once named the account (issue 23): Home Assistant logs them and puts them in repairs."""
+    entry = await setup_entry(hass)  # saved as "Octopus Energy <account number>"
+    assert entry.title == "Octopus Energy"
+
+
 async def test_sensors(hass: HomeAssistant, octopus: FakeOctopus) -> None:
     fill_standard(octopus)
     await setup_entry(hass)

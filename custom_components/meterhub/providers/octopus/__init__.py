@@ -13,7 +13,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from ...api.octopus import DEFAULT_BASE_URL, OctopusClient
-from ..base import FormError, Provider, Validated
+from ..base import FormError, Provider, Validated, entry_title
 from .history import DEFAULT_BACKFILL_DAYS
 from .meters import GasSettings
 from .runtime import OctopusConfigEntry, OctopusRuntime
@@ -68,7 +68,7 @@ class OctopusProvider(Provider[OctopusRuntime]):
         client = OctopusClient(async_get_clientsession(hass), api_key, base_url=API_BASE_URL)
         await client.async_get_account(account_number)
         return Validated(
-            title=f"Octopus Energy {account_number}",
+            title=entry_title(hass, self.key, "Octopus Energy", account_number),
             unique_id=account_number,
             data={CONF_API_KEY: api_key, CONF_ACCOUNT_NUMBER: account_number},
         )
@@ -83,6 +83,12 @@ class OctopusProvider(Provider[OctopusRuntime]):
         meter the option described rightly: a kWh meter keeps ``..._consumption``, an m³ meter
         ``..._volume``, and their sums continue.
         """
+        if entry.unique_id and entry.unique_id in entry.title:
+            # Titles once carried the account number; Home Assistant logs titles and writes them
+            # into repairs (issue 23), so an older entry gets the neutral one, once.
+            hass.config_entries.async_update_entry(
+                entry, title=entry_title(hass, self.key, "Octopus Energy", entry.unique_id)
+            )
         if RETIRED_GAS_REPORTS_KWH in entry.options:
             hass.config_entries.async_update_entry(
                 entry,
