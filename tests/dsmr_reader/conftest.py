@@ -6,7 +6,9 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.meterhub.const import DOMAIN
 from homeassistant import config_entries
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -35,4 +37,23 @@ async def add_entry(
     assert result["type"] is FlowResultType.CREATE_ENTRY, result
     await hass.async_block_till_done(wait_background_tasks=True)
     entry: config_entries.ConfigEntry[Any] = result["result"]
+    return entry
+
+
+def saved_entry(hass: HomeAssistant, server: FakeDsmrReader, backfill_days: int) -> MockConfigEntry:
+    """An entry saved earlier for ``server`` (as after a restart), added but not set up."""
+    server_id = f"127.0.0.1:{server.url.rsplit(':', 1)[1]}"
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=f"DSMR-reader {server_id}",
+        unique_id=server_id,
+        data={
+            "provider": "dsmr_reader",
+            "url": server.url,
+            "api_key": API_KEY,
+            "server_id": server_id,
+        },
+        options={"scan_interval": 30, "backfill_days": backfill_days},
+    )
+    entry.add_to_hass(hass)
     return entry

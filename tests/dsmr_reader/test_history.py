@@ -12,17 +12,15 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.meterhub.api.dsmr_reader import time_filter
-from custom_components.meterhub.const import DOMAIN
 from custom_components.meterhub.statistics import hour_start, local_midnight
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
 from ..helpers import statistic_rows
-from .conftest import add_entry
-from .standin import AMSTERDAM, API_KEY, FakeDsmrReader, make_days, make_hours, total
+from .conftest import add_entry, saved_entry
+from .standin import AMSTERDAM, FakeDsmrReader, make_days, make_hours, total
 
 # Home Assistant's recorder upserts external statistics row by row: the longer scenarios carry one
 # series (the resume marker, the one that matters most); the short ones carry all five.
@@ -209,20 +207,7 @@ async def test_raising_the_depth_imports_the_older_hours(
 ) -> None:
     last = last_full_hour()
     dsmr_server.hours = make_hours(last - timedelta(hours=40 * 24 - 1), 40 * 24, only=ONE_SERIES)
-    port = dsmr_server.url.rsplit(":", 1)[1]
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title=f"DSMR-reader 127.0.0.1:{port}",
-        unique_id=f"127.0.0.1:{port}",
-        data={
-            "provider": "dsmr_reader",
-            "url": dsmr_server.url,
-            "api_key": API_KEY,
-            "server_id": f"127.0.0.1:{port}",
-        },
-        options={"scan_interval": 30, "backfill_days": 10},
-    )
-    entry.add_to_hass(hass)
+    entry = saved_entry(hass, dsmr_server, backfill_days=10)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done(wait_background_tasks=True)
     ten_days = rows_from(dsmr_server.hours, first_hour_filter(dsmr_server))

@@ -18,12 +18,11 @@ from freezegun.api import FrozenDateTimeFactory
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
-from custom_components.meterhub.const import DOMAIN
 from homeassistant.core import HomeAssistant
 
+from .conftest import saved_entry
 from .standin import (
     AMSTERDAM,
-    API_KEY,
     FakeDsmrReader,
     hours_short_of_days,
     recorded_body,
@@ -40,21 +39,7 @@ SHORTFALL = Decimal("0.04")
 
 
 def add(hass: HomeAssistant, server: FakeDsmrReader, backfill_days: int = 365) -> MockConfigEntry:
-    port = server.url.rsplit(":", 1)[1]
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title=f"DSMR-reader 127.0.0.1:{port}",
-        unique_id=f"127.0.0.1:{port}",
-        data={
-            "provider": "dsmr_reader",
-            "url": server.url,
-            "api_key": API_KEY,
-            "server_id": f"127.0.0.1:{port}",
-        },
-        options={"scan_interval": 30, "backfill_days": backfill_days},
-    )
-    entry.add_to_hass(hass)
-    return entry
+    return saved_entry(hass, server, backfill_days)
 
 
 async def set_up(hass: HomeAssistant, entry: MockConfigEntry) -> None:
