@@ -150,8 +150,8 @@ class MeterHubCoordinator[DataT](DataUpdateCoordinator[DataT]):
                 self._problem_source,
                 {
                     **placeholders,
-                    "since": _local_text(self._failing_since),
-                    "last_hour": _local_text(last[0].start) if last else "-",
+                    "since": local_text(self._failing_since),
+                    "last_hour": local_text(last[0].start) if last else "-",
                 },
             )
 
@@ -160,6 +160,6 @@ class MeterHubCoordinator[DataT](DataUpdateCoordinator[DataT]):
         """Fetch fresh data from the provider (raise ``api.errors`` exceptions)."""
 
 
-def _local_text(moment: datetime) -> str:
+def local_text(moment: datetime) -> str:
     """A moment as the user reads it: local date and time to the minute."""
     return dt_util.as_local(moment).strftime("%Y-%m-%d %H:%M")

@@ -9,6 +9,9 @@ source (coordinator, reader) that reported it has succeeded since. Causes:
   the text names the source, the Meter Hub version and the issue tracker.
 - ``history_stalled``: a source that fills long-term statistics has failed for more than a day;
   the text gives the last hour that is in, so the user knows how far the dashboard goes.
+- ``home_mini_quiet``: a live source (an Octopus Home Mini) has sent no reading for hours while
+  its provider answers normally; the text says what to check. Raised by the provider's telemetry
+  coordinator, which alone can tell a quiet device from a provider that is down.
 
 Rejected credentials need no issue of ours: Home Assistant raises its own "reauthentication
 required" repair with the reauth flow and removes it when the flow succeeds.
@@ -34,6 +37,7 @@ if TYPE_CHECKING:
 
 API_CHANGED: Final = "api_changed"
 HISTORY_STALLED: Final = "history_stalled"
+HOME_MINI_QUIET: Final = "home_mini_quiet"
 
 _DATA_KEY: Final = f"{DOMAIN}_problems"
 
@@ -61,6 +65,7 @@ class EntryProblems:
         placeholders: dict[str, str],
         *,
         learn_more_url: str | None = None,
+        severity: ir.IssueSeverity = ir.IssueSeverity.ERROR,
     ) -> None:
         """Raise (or refresh the text of) the cause's issue on behalf of ``source``."""
         self.reporting.setdefault(cause, set()).add(source)
@@ -71,10 +76,14 @@ class EntryProblems:
             is_fixable=False,
             is_persistent=False,
             learn_more_url=learn_more_url,
-            severity=ir.IssueSeverity.ERROR,
+            severity=severity,
             translation_key=cause,
             translation_placeholders=placeholders,
         )
+
+    def reports(self, cause: str, source: str) -> bool:
+        """Whether ``source`` reports ``cause`` now (to raise an issue once, not every poll)."""
+        return source in self.reporting.get(cause, ())
 
     def resolve(self, hass: HomeAssistant, cause: str, source: str) -> None:
         """``source`` is fine again; the issue goes once no source reports the cause.
@@ -108,7 +117,7 @@ def entry_problems(hass: HomeAssistant, entry_id: str) -> EntryProblems:
 
 def async_remove_entry_issues(hass: HomeAssistant, entry_id: str) -> None:
     """Remove every issue of an entry that is deleted: nothing is left to repair."""
-    for cause in (API_CHANGED, HISTORY_STALLED):
+    for cause in (API_CHANGED, HISTORY_STALLED, HOME_MINI_QUIET):
         ir.async_delete_issue(hass, DOMAIN, issue_id(cause, entry_id))
     hass.data.get(_DATA_KEY, {}).pop(entry_id, None)
 

@@ -5,16 +5,26 @@ the two GraphQL operations we use, and lets a test inject failures: an HTTP stat
 connection on the n-th matching request, GraphQL error codes, duplicated rows at page edges.
 Timestamps are written the way Octopus writes them: UK local time, ``Z`` in winter, ``+01:00`` in
 summer.
+
+It also runs on its own, outside pytest, as a small local server for a demo: a Home Mini whose
+readings move with the clock (:func:`moving_telemetry`), a few weeks of history, flat tariffs::
+
+    python -m tests.octopus.standin --port 8021
+
+prints the base URL, key and account number to configure; :func:`demo_app` gives the same
+``aiohttp`` application to run in-process.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import base64
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 import json
+import math
 import time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -128,6 +138,8 @@ class FakeOctopus:
     telemetry: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     #: error codes answered (one each) to telemetry queries only
     telemetry_errors: list[str] = field(default_factory=list)
+    #: devices that answer :func:`moving_telemetry` at the current time (a Home Mini that works)
+    live_telemetry: set[str] = field(default_factory=set)
     #: whether the consumption endpoint adds a half hour before and after the window
     overreach: bool = False
 
@@ -407,6 +419,8 @@ class FakeOctopus:
                     {"data": None, "errors": [{"message": code, "extensions": {"errorCode": code}}]}
                 )
             rows = self.telemetry.get(variables["deviceId"])
+            if variables["deviceId"] in self.live_telemetry:
+                rows = moving_telemetry(datetime.now(UTC) - timedelta(days=2), datetime.now(UTC))
             start = parse_query_time(variables.get("start"))
             end = parse_query_time(variables.get("end"))
             chosen = None
@@ -477,3 +491,112 @@ async def start_standin(fake: FakeOctopus) -> web.AppRunner:
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     fake.base_url = f"http://127.0.0.1:{runner.addresses[0][1]}/v1/"
     return runner
+
+
+def moving_demand(moment: datetime) -> float:
+    """A household's demand in W at ``moment``: an evening peak, and a wobble by the minute."""
+    hours = moment.astimezone(LONDON).hour + moment.minute / 60
+    evening = 900 * math.exp(-(((hours - 18.5) / 2.5) ** 2))
+    morning = 400 * math.exp(-(((hours - 7.5) / 1.5) ** 2))
+    wobble = 30 * ((moment.minute * 7) % 11)
+    return round(180 + evening + morning + wobble, 1)
+
+
+def moving_telemetry(start: datetime, now: datetime) -> list[dict[str, Any]]:
+    """Half-hourly Home Mini rows from ``start`` through the half hour in progress at ``now``.
+
+    Each row's ``demand`` is the demand at ``now`` for the newest row (so it moves every minute)
+    and at the half hour's end for the others; ``consumptionDelta`` is what that demand uses in
+    a half hour (Wh), and ``consumption`` the running total.
+    """
+    first = start.replace(minute=start.minute // 30 * 30, second=0, microsecond=0)
+    rows: list[dict[str, Any]] = []
+    total = 5_000_000.0
+    for moment in half_hours(first, now):
+        demand = moving_demand(min(moment + HALF_HOUR, now))
+        delta = round(demand / 2, 1)
+        total += delta
+        rows.append(
+            {
+                "readAt": octopus_time(moment),
+                "consumption": round(total, 1),
+                "consumptionDelta": delta,
+                "demand": demand,
+                "export": 0.0,
+            }
+        )
+    return rows
+
+
+DEMO_MPAN = "1900000000009"
+DEMO_MPRN = "9000000009"
+DEMO_SERIAL = "23J0000009"
+DEMO_GAS_SERIAL = "E6S0000009"
+DEMO_DEVICE = "00-0D-E0-00-00-00-00-09"
+DEMO_TARIFF = "E-1R-VAR-22-11-01-C"
+DEMO_GAS_TARIFF = "G-1R-VAR-22-11-01-C"
+
+
+def demo_octopus(now: datetime | None = None, *, days: int = 30) -> FakeOctopus:
+    """An account for a demo: electricity with a Home Mini that keeps reporting, and m³ gas.
+
+    History covers ``days`` days up to the last UK midnight (Octopus publishes a day late);
+    the Home Mini answers :func:`moving_telemetry` at the time it is asked.
+    """
+    now = now or datetime.now(UTC)
+    today = datetime.combine(now.astimezone(LONDON).date(), datetime.min.time(), LONDON)
+    end = today.astimezone(UTC)
+    start = (today - timedelta(days=days)).astimezone(UTC)
+    since = start - timedelta(days=365)
+    fake = FakeOctopus()
+    fake.accounts[ACCOUNT] = {
+        "properties": [
+            {
+                "id": 1,
+                "moved_in_at": octopus_time(since),
+                "moved_out_at": None,
+                "electricity_meter_points": [
+                    electricity_point(DEMO_MPAN, [DEMO_SERIAL], [(DEMO_TARIFF, since, None)])
+                ],
+                "gas_meter_points": [
+                    gas_point(DEMO_MPRN, [DEMO_GAS_SERIAL], [(DEMO_GAS_TARIFF, since, None)])
+                ],
+            }
+        ]
+    }
+    slots = half_hours(start, end)
+    fake.add_consumption(
+        DEMO_MPAN, DEMO_SERIAL, {s: round(moving_demand(s + HALF_HOUR) / 2000, 3) for s in slots}
+    )
+    fake.add_consumption(
+        DEMO_MPRN, DEMO_GAS_SERIAL, {s: 0.15 if 6 <= s.hour < 22 else 0.02 for s in slots}
+    )
+    for code, unit, standing in ((DEMO_TARIFF, 24.5, 60.12), (DEMO_GAS_TARIFF, 6.5, 30.0)):
+        fake.add_rates(code, "standard-unit-rates", [rate_row(unit, since, None, "DIRECT_DEBIT")])
+        fake.add_rates(code, "standing-charges", [rate_row(standing, since, None)])
+    fake.device_ids[DEMO_SERIAL] = DEMO_DEVICE
+    fake.live_telemetry.add(DEMO_DEVICE)
+    return fake
+
+
+def demo_app(now: datetime | None = None) -> web.Application:
+    """The demo account's server as an ``aiohttp`` application (see :func:`demo_octopus`)."""
+    return demo_octopus(now).app()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve the demo account until interrupted."""
+    parser = argparse.ArgumentParser(description="A local Octopus Energy stand-in for demos.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8021)
+    args = parser.parse_args(argv)
+    print(  # what to type into the config flow
+        f"Octopus stand-in: base URL http://{args.host}:{args.port}/v1/ "
+        f"API key {GOOD_KEY} account {ACCOUNT}",
+        flush=True,
+    )
+    web.run_app(demo_app(), host=args.host, port=args.port, access_log=None, print=None)
+
+
+if __name__ == "__main__":
+    main()

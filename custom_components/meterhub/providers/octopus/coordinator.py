@@ -18,12 +18,14 @@ from typing import TYPE_CHECKING, Final
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_call_later, async_track_point_in_utc_time
+from homeassistant.helpers.issue_registry import IssueSeverity
 from homeassistant.util import dt as dt_util
 
 from ...api.errors import ApiAuthError, ApiRateLimitError, MeterHubApiError
 from ...api.octopus import Account, MeterPoint, OctopusClient, TelemetryReading
 from ...const import LOGGER
-from ...coordinator import MeterHubCoordinator
+from ...coordinator import MeterHubCoordinator, local_text
+from ...repairs import HOME_MINI_QUIET, async_source_placeholders, entry_problems
 from ...statistics import local_midnight
 from .history import HISTORY_INTERVAL, HistoryImporter, MeterSummary
 from .meters import OctopusMeter
@@ -41,6 +43,11 @@ TELEMETRY_INTERVAL: Final = timedelta(minutes=1)
 TELEMETRY_MAX_BACKOFF: Final = timedelta(minutes=30)
 #: A device whose newest reading is older than this is quiet: no demand is shown.
 TELEMETRY_QUIET_AFTER: Final = timedelta(minutes=45)
+#: A device quiet this long gets a repair. The sensors are honest (unavailable) long before; the
+#: repair asks the user to act, so it waits out what fixes itself: a router restart, a Home Mini
+#: reconnecting, Octopus's telemetry running late (readings then arrive in a batch). Two hours is
+#: longer than those and still tells the user the same day, before the evening peak.
+TELEMETRY_REPAIR_AFTER: Final = timedelta(hours=2)
 BALANCE_INTERVAL: Final = timedelta(hours=6)
 RATES_INTERVAL: Final = timedelta(days=1)
 #: How far ahead current prices are fetched: today and tomorrow (UK days).
@@ -284,6 +291,11 @@ class OctopusTelemetryCoordinator(MeterHubCoordinator[Telemetry]):
     Failures double the pause up to :data:`TELEMETRY_MAX_BACKOFF`; a rate limit (Kraken's, or the
     shared per-IP GraphQL limit the client is already pausing for) waits as long as asked. The
     half-hourly REST history stays the source of the statistics: this only feeds live sensors.
+
+    A device that has sent nothing for :data:`TELEMETRY_REPAIR_AFTER` raises the
+    ``home_mini_quiet`` repair, judged only from answers Octopus did give: while Octopus fails or
+    asks us to slow down nothing is known about the device, so nothing is raised (or cleared).
+    The first reading that comes back clears it.
     """
 
     def __init__(
@@ -300,13 +312,28 @@ class OctopusTelemetryCoordinator(MeterHubCoordinator[Telemetry]):
         self.client = client
         self.device_id = device_id
         self.failures = 0
+        #: The newest reading ever seen (the day's query window forgets yesterday's at midnight).
+        self.last_seen: datetime | None = None
+        #: When this coordinator first heard from Octopus: a device silent from the start is
+        #: quiet since then.
+        self.watching_since: datetime | None = None
+
+    def move_to(self, device_id: str) -> None:
+        """Read another device id from now on (the account names a new one for the meter)."""
+        self.device_id = device_id
+        self.last_seen = None
+        self.watching_since = None
 
     async def _async_fetch(self) -> Telemetry:
         now = dt_util.utcnow()
         start = local_midnight(local_day(now), LONDON)
         try:
+            # from a little before midnight too: just after it, yesterday's last readings are
+            # what says the device is alive (today's total counts from midnight only)
             readings = await self.client.async_get_telemetry(
-                self.device_id, start, now + timedelta(minutes=1)
+                self.device_id,
+                min(start, now - TELEMETRY_QUIET_AFTER),
+                now + timedelta(minutes=1),
             )
         except MeterHubApiError as err:
             self.failures += 1
@@ -319,8 +346,49 @@ class OctopusTelemetryCoordinator(MeterHubCoordinator[Telemetry]):
         self.update_interval = TELEMETRY_INTERVAL
         today = [r for r in readings if r.read_at >= start]
         deltas = [r.consumption_delta_wh for r in today if r.consumption_delta_wh is not None]
-        return Telemetry(
+        telemetry = Telemetry(
             newest=readings[-1] if readings else None,
             today_kwh=round(sum(deltas) / 1000, 3) if deltas else None,
             checked_at=now,
         )
+        await self._async_review_quiet(telemetry, now)
+        return telemetry
+
+    @property
+    def quiet_since(self) -> datetime | None:
+        """Since when the device has said nothing: its last reading, or when we started asking."""
+        return self.last_seen or self.watching_since
+
+    async def _async_review_quiet(self, telemetry: Telemetry, now: datetime) -> None:
+        """Raise the quiet-device repair once, or clear it when readings are back."""
+        if self.watching_since is None:
+            self.watching_since = now
+        if telemetry.last_reading is not None and (
+            self.last_seen is None or telemetry.last_reading > self.last_seen
+        ):
+            self.last_seen = telemetry.last_reading
+        if self.config_entry is None:
+            return
+        problems = entry_problems(self.hass, self.config_entry.entry_id)
+        since = self.quiet_since
+        if since is None or now - since <= TELEMETRY_REPAIR_AFTER:
+            problems.resolve(self.hass, HOME_MINI_QUIET, self._problem_source)
+            return
+        if problems.reports(HOME_MINI_QUIET, self._problem_source):
+            return
+        placeholders = await async_source_placeholders(self.hass, self.config_entry)
+        problems.report(
+            self.hass,
+            HOME_MINI_QUIET,
+            self._problem_source,
+            {"source": placeholders["source"], "since": local_text(since)},
+            severity=IssueSeverity.WARNING,  # live sensors only: no history is at stake
+        )
+
+    async def async_shutdown(self) -> None:
+        """Stop polling; a repair about this device goes too (nothing watches it any more)."""
+        await super().async_shutdown()
+        if self.config_entry is not None:
+            entry_problems(self.hass, self.config_entry.entry_id).resolve(
+                self.hass, HOME_MINI_QUIET, self._problem_source
+            )

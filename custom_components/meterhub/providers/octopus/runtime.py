@@ -3,7 +3,8 @@
 Meters come and go with the account (a new export meter, a replaced gas meter): every account
 update compares the current meters with the known ones, adds sensors for new meters and starts
 their backfill, and removes the devices of meters that vanished (a replaced serial is inactive and
-gets no device). A meter with a smart device id also gets a telemetry coordinator (Home Mini).
+gets no device). A meter with a smart device id also gets a telemetry coordinator (Home Mini),
+also when the id shows up on a later account update (a Home Mini bought after setup).
 """
 
 from __future__ import annotations
@@ -84,8 +85,9 @@ class OctopusRuntime(ProviderRuntime):
             entities.extend(self._meter_sensors(meter))
         return entities
 
-    def _meter_sensors(self, meter: OctopusMeter) -> list[SensorEntity]:
-        device = meter_device(
+    @staticmethod
+    def _meter_device(meter: OctopusMeter) -> DeviceInfo:
+        return meter_device(
             meter.device_id,
             name=meter.device_name,
             manufacturer=MANUFACTURER,
@@ -94,6 +96,9 @@ class OctopusRuntime(ProviderRuntime):
             ),
             serial_number=meter.serial_number,
         )
+
+    def _meter_sensors(self, meter: OctopusMeter) -> list[SensorEntity]:
+        device = self._meter_device(meter)
         entities: list[SensorEntity] = [
             MeterHubSensor(self.rates, device, description)
             for description in price_descriptions(meter)
@@ -103,16 +108,23 @@ class OctopusRuntime(ProviderRuntime):
             for description in history_descriptions(meter, self.gas)
         )
         if (telemetry := self.telemetry.get(meter.key)) is not None:
-            entities.extend(
-                MeterHubSensor(telemetry, device, description)
-                for description in TELEMETRY_DESCRIPTIONS
-            )
+            entities.extend(self._telemetry_sensors(meter, telemetry))
         return entities
 
+    def _telemetry_sensors(
+        self, meter: OctopusMeter, telemetry: OctopusTelemetryCoordinator
+    ) -> list[SensorEntity]:
+        device = self._meter_device(meter)
+        return [
+            MeterHubSensor(telemetry, device, description) for description in TELEMETRY_DESCRIPTIONS
+        ]
+
     def _telemetry_for(self, meter: OctopusMeter) -> OctopusTelemetryCoordinator | None:
-        """A telemetry coordinator for an import meter with a Home Mini (device id)."""
+        """The telemetry coordinator of an import meter with a Home Mini (device id), made once."""
         if meter.kind is not MeterKind.IMPORT or not meter.smart_device_id:
             return None
+        if (known := self.telemetry.get(meter.key)) is not None:
+            return known
         coordinator = OctopusTelemetryCoordinator(
             self.hass, self.entry, self.client, meter.smart_device_id
         )
@@ -143,6 +155,9 @@ class OctopusRuntime(ProviderRuntime):
                 self.entry.async_create_background_task(
                     self.hass, telemetry.async_shutdown(), "meterhub octopus telemetry stop"
                 )
+        for meter in found.values():
+            if meter not in added:  # a new meter gets its telemetry with its other sensors
+                self._sync_telemetry(meter)
         if added and self._add_sensors is not None:
             for meter in added:
                 telemetry = self._telemetry_for(meter)
@@ -155,6 +170,26 @@ class OctopusRuntime(ProviderRuntime):
             self.hass.async_create_task(self.history.async_request_refresh())
         elif gone:
             self.rates.async_update_listeners()
+
+    @callback
+    def _sync_telemetry(self, meter: OctopusMeter) -> None:
+        """A known meter whose smart device id appeared (a Home Mini added later) or changed.
+
+        A new id gets a telemetry coordinator and the live sensors at once, without a reload. An
+        id that is no longer listed keeps what it has: it belongs to the meter, which is still
+        there, and a lapse in GraphQL's answer must not cost the user the sensors' history.
+        """
+        if self._add_sensors is None:  # still starting: async_start makes the coordinators
+            return
+        known = self.telemetry.get(meter.key)
+        if known is None:
+            if (telemetry := self._telemetry_for(meter)) is not None:
+                self.add_sensors(self._telemetry_sensors(meter, telemetry))
+                self.hass.async_create_task(telemetry.async_request_refresh())
+            return
+        if meter.smart_device_id and meter.smart_device_id != known.device_id:
+            known.move_to(meter.smart_device_id)
+            self.hass.async_create_task(known.async_request_refresh())
 
     @callback
     def _async_account_updated(self) -> None:
