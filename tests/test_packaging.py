@@ -17,6 +17,7 @@ from custom_components.meterhub.const import DOMAIN
 from custom_components.meterhub.providers import REGISTRY
 import homeassistant
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.icon import async_get_icons
 from homeassistant.loader import async_get_integration
 
 ROOT = Path(__file__).parent.parent
@@ -254,3 +255,55 @@ def test_readme_carries_every_provider_guide() -> None:
     for key in REGISTRY.providers:
         assert (ROOT / "docs" / f"{key}.md").is_file(), f"{key} has no user guide"
     assert "scripts/test" in readme
+
+
+_MDI = re.compile(r"^mdi:[a-z0-9]+(-[a-z0-9]+)*$")
+
+
+def test_every_sensor_and_state_and_action_has_an_icon() -> None:
+    """icons.json gives every sensor translation key an icon, every enum state and every action.
+
+    Every key has its own icon (none relies on a device class's default), so a sensor whose
+    device class depends on the meter (a Korto reading: water, gas, heat or none) still has one.
+    The public contract's recorded keys are checked too, so a key used only in code is caught.
+    """
+    icons = load(PACKAGE / "icons.json")
+    sensor_icons = icons["entity"]["sensor"]
+    strings = load(PACKAGE / "strings.json")["entity"]["sensor"]
+    contract = load(ROOT / "tests" / "snapshots" / "public_contract.json")
+    used = {
+        key.removeprefix("sensor.")
+        for provider in contract.values()
+        for key in provider.get("translation_keys", [])
+        if key.startswith("sensor.")
+    }
+    assert used <= set(strings)
+    assert set(sensor_icons) == set(strings), "one icon entry per sensor translation key"
+    for key, entry in sensor_icons.items():
+        assert _MDI.match(entry["default"]), key
+        states = strings[key].get("state", {})
+        assert set(entry.get("state", {})) == set(states), f"{key}: an icon per state"
+        assert all(_MDI.match(icon) for icon in entry.get("state", {}).values()), key
+    actions = yaml.safe_load((PACKAGE / "services.yaml").read_text())
+    assert set(icons["services"]) == set(actions)
+    assert all(_MDI.match(entry["service"]) for entry in icons["services"].values())
+
+
+def test_no_hard_coded_icons_in_entity_descriptions() -> None:
+    """Icons come from icons.json (translated by key), never from ``icon=`` in the code."""
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in PACKAGE.rglob("*.py")
+        if re.search(r"\b(icon=|_attr_icon\b)", path.read_text())
+    ]
+    assert offenders == []
+
+
+async def test_home_assistant_reads_the_icons(hass: HomeAssistant) -> None:
+    """The frontend's icon loader finds them (the file is where and what Home Assistant expects)."""
+    entity = await async_get_icons(hass, "entity", integrations={DOMAIN})
+    assert entity[DOMAIN]["sensor"]["electricity_active_tariff"]["state"]["low"] == (
+        "mdi:weather-night"
+    )
+    services = await async_get_icons(hass, "services", integrations={DOMAIN})
+    assert services[DOMAIN]["refresh_history"]["service"] == "mdi:history"
