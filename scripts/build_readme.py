@@ -10,6 +10,8 @@ import sys
 ROOT = Path(__file__).resolve().parent.parent
 ORDER = ("dsmr", "dsmr_reader", "octopus", "enedis", "caruna", "korto")
 START, END = "<!-- provider sections -->", "<!-- end provider sections -->"
+#: Guides that are not about one source, each between its own markers, at README's level 2.
+GENERAL = {"examples": ("<!-- examples -->", "<!-- end examples -->")}
 
 
 def demote(text: str) -> str:
@@ -23,9 +25,20 @@ def build(readme: str) -> str:
         for key in ORDER
         if (ROOT / "docs" / f"{key}.md").is_file()
     ]
-    head, _, rest = readme.partition(START)
-    _, _, tail = rest.partition(END)
-    return f"{head}{START}\n\n" + "\n\n".join(guides) + f"\n\n{END}{tail}"
+    readme = _between(readme, START, END, "\n\n".join(guides))
+    for key, (start, end) in GENERAL.items():
+        readme = _between(readme, start, end, (ROOT / "docs" / f"{key}.md").read_text().strip())
+    return readme
+
+
+def _between(readme: str, start: str, end: str, text: str) -> str:
+    """``readme`` with ``text`` between the markers (they are added before Troubleshooting if missing)."""
+    if start not in readme:
+        head, marker, tail = readme.partition("\n## Troubleshooting")
+        readme = f"{head}\n{start}\n{end}\n{marker}{tail}"
+    head, _, rest = readme.partition(start)
+    _, _, tail = rest.partition(end)
+    return f"{head}{start}\n\n{text}\n\n{end}{tail}"
 
 
 def main() -> int:

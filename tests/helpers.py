@@ -12,6 +12,7 @@ from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from pytest_homeassistant_custom_component.typing import MockHAClientWebSocket, WebSocketGenerator
 from syrupy.assertion import SnapshotAssertion
 from syrupy.filters import props
 
@@ -29,6 +30,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.recorder import get_instance
+from homeassistant.setup import async_setup_component
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
@@ -213,3 +215,37 @@ async def assert_remove_deletes_store(
     await hass.config_entries.async_remove(entry.entry_id)
     await hass.async_block_till_done()
     assert store not in hass_storage
+
+
+async def user_deletes_device(
+    hass: HomeAssistant, client: MockHAClientWebSocket, entry: ConfigEntry, identifier: str
+) -> bool:
+    """The user presses "Delete" on a device page; True when Home Assistant removed the device.
+
+    ``client`` comes from ``hass_ws_client`` after the ``config`` component is set up.
+    """
+    found = dr.async_get(hass).async_get_devices(
+        identifiers={(DOMAIN, identifier)}, config_entry_id=entry.entry_id
+    )
+    assert len(found) == 1, identifier
+    device = found[0]
+    await client.send_json_auto_id(
+        {
+            "type": "config/device_registry/remove_config_entry",
+            "config_entry_id": entry.entry_id,
+            "device_id": device.id,
+        }
+    )
+    answer = await client.receive_json()
+    await hass.async_block_till_done()
+    removed = dr.async_get(hass).async_get(device.id) is None
+    assert removed is bool(answer["success"])
+    return removed
+
+
+async def device_page_client(
+    hass: HomeAssistant, ws_client: WebSocketGenerator
+) -> MockHAClientWebSocket:
+    """A websocket client as the device page uses it (the ``config`` component loaded)."""
+    assert await async_setup_component(hass, "config", {})
+    return await ws_client(hass)

@@ -17,6 +17,7 @@ from custom_components.meterhub.const import DOMAIN
 from custom_components.meterhub.providers import REGISTRY
 import homeassistant
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers.icon import async_get_icons
 from homeassistant.loader import async_get_integration
 
 ROOT = Path(__file__).parent.parent
@@ -254,3 +255,191 @@ def test_readme_carries_every_provider_guide() -> None:
     for key in REGISTRY.providers:
         assert (ROOT / "docs" / f"{key}.md").is_file(), f"{key} has no user guide"
     assert "scripts/test" in readme
+
+
+_MDI = re.compile(r"^mdi:[a-z0-9]+(-[a-z0-9]+)*$")
+
+#: Sensors whose icon is their device class's own: Home Assistant's rule is not to override it
+#: when the entity means exactly the quantity (a voltage is a voltage). Every other sensor
+#: translation key has its own entry in icons.json.
+DEVICE_CLASS_ICON: dict[str, frozenset[str]] = {
+    **dict.fromkeys(
+        [
+            f"{kind}_l{phase}"
+            for kind in ("phase_voltage", "instantaneous_voltage")
+            for phase in (1, 2, 3)
+        ],
+        frozenset({"voltage"}),
+    ),
+    **dict.fromkeys(
+        [
+            f"{kind}_l{phase}"
+            for kind in ("phase_power_current", "instantaneous_current")
+            for phase in (1, 2, 3)
+        ],
+        frozenset({"current"}),
+    ),
+    **dict.fromkeys(
+        [
+            "current_demand",
+            "current_electricity_usage",
+            "electricity_currently_delivered",
+            *(f"instantaneous_active_power_l{phase}_positive" for phase in (1, 2, 3)),
+            *(f"phase_currently_delivered_l{phase}" for phase in (1, 2, 3)),
+        ],
+        frozenset({"power"}),
+    ),
+    **dict.fromkeys(
+        ["today_consumption", "today_electricity1", "today_electricity2"], frozenset({"energy"})
+    ),
+    "yesterday_consumption": frozenset(
+        {"energy", "gas"}
+    ),  # the gas meter's yesterday: the gas icon
+    **dict.fromkeys(["extra_device_delivered", "today_gas"], frozenset({"gas"})),
+    "water_meter_reading": frozenset({"water"}),
+    **dict.fromkeys(
+        [
+            "today_electricity1_cost",
+            "today_electricity2_cost",
+            "today_gas_cost",
+            "today_total_cost",
+            "yesterday_cost",
+        ],
+        frozenset({"monetary"}),
+    ),
+    **dict.fromkeys(
+        [
+            "extra_device_timestamp",
+            "last_data",
+            "last_data_received",
+            "latest_telegram_timestamp",
+            "reading_timestamp",
+            "telemetry_last_reading",
+            "timestamp",
+        ],
+        frozenset({"timestamp"}),
+    ),
+    **dict.fromkeys(
+        ["balance_date", "last_data_date", "last_payment_date", "reading_date"], frozenset({"date"})
+    ),
+}
+
+
+def _observed_device_classes() -> dict[str, set[str | None]]:
+    """The device classes each translation key really has: from the descriptions the providers
+    build, and from the entity snapshots of every provider's stand-in setup."""
+    from custom_components.meterhub.providers.caruna.sensors import SENSORS as CARUNA
+    from custom_components.meterhub.providers.dsmr.model import MbusReading
+    from custom_components.meterhub.providers.dsmr.sensors import (
+        ELECTRICITY_SENSORS,
+        mbus_description,
+    )
+    from custom_components.meterhub.providers.dsmr_reader.sensors import (
+        live_descriptions,
+        meter_descriptions,
+        price_descriptions,
+    )
+    from custom_components.meterhub.providers.enedis.sensors import (
+        CONSUMPTION_SENSORS,
+        PRODUCTION_SENSORS,
+    )
+    from custom_components.meterhub.providers.korto.sensors import (
+        BALANCE_DESCRIPTIONS,
+        token_expiry_description,
+    )
+    from custom_components.meterhub.providers.octopus.sensors import (
+        BALANCE,
+        TELEMETRY_DESCRIPTIONS,
+    )
+
+    readings = [
+        mbus_description(
+            MbusReading(channel=1, kind=kind, identifier=None, value=1.0, unit=unit, taken=None)
+        )
+        for kind, unit in (("gas", "m3"), ("gas", "kWh"), ("water", "m3"), ("heat", "GJ"))
+    ]
+    descriptions = [
+        *CARUNA,
+        *ELECTRICITY_SENSORS,
+        *readings,
+        *live_descriptions("EUR"),
+        *meter_descriptions(),
+        *price_descriptions("EUR"),
+        *CONSUMPTION_SENSORS,
+        *PRODUCTION_SENSORS,
+        *BALANCE_DESCRIPTIONS,
+        token_expiry_description(None),
+        BALANCE,
+        *TELEMETRY_DESCRIPTIONS,
+    ]
+    observed: dict[str, set[str | None]] = {}
+    for description in descriptions:
+        device_class = description.device_class
+        observed.setdefault(str(description.translation_key), set()).add(
+            None if device_class is None else str(device_class)
+        )
+    entry = re.compile(
+        r"'original_device_class': (?:None|<SensorDeviceClass\.\w+: '(\w+)'>),"
+        r".*?'translation_key': '(\w+)'",
+        re.DOTALL,
+    )
+    for snapshot in (ROOT / "tests").glob("*/snapshots/*.ambr"):
+        for device_class, key in entry.findall(snapshot.read_text()):
+            observed.setdefault(key, set()).add(device_class or None)
+    return observed
+
+
+def test_every_sensor_and_state_and_action_has_an_icon() -> None:
+    """Every sensor translation key has an icon: its own in icons.json, or its device class's.
+
+    A key left to its device class must have that device class wherever it is used (checked in
+    the providers' descriptions and the entity snapshots); a key whose device class depends on
+    the meter (a Korto reading: water, gas, energy or none) has its own. Every enum state and
+    every action has an icon too. The public contract's recorded keys are checked as well.
+    """
+    icons = load(PACKAGE / "icons.json")
+    sensor_icons = icons["entity"]["sensor"]
+    strings = load(PACKAGE / "strings.json")["entity"]["sensor"]
+    contract = load(ROOT / "tests" / "snapshots" / "public_contract.json")
+    used = {
+        key.removeprefix("sensor.")
+        for provider in contract.values()
+        for key in provider.get("translation_keys", [])
+        if key.startswith("sensor.")
+    }
+    assert used <= set(strings)
+    assert set(sensor_icons) <= set(strings), "no icon for a key that does not exist"
+    assert not set(sensor_icons) & set(DEVICE_CLASS_ICON), "an icon or the device class's, not both"
+    assert set(sensor_icons) | set(DEVICE_CLASS_ICON) == set(strings), "every key has an icon"
+    observed = _observed_device_classes()
+    for key, classes in DEVICE_CLASS_ICON.items():
+        assert observed.get(key), f"{key}: not seen in any description or snapshot"
+        assert observed[key] <= classes, f"{key} has device classes {observed[key]}"
+    for key, entry in sensor_icons.items():
+        assert _MDI.match(entry["default"]), key
+        states = strings[key].get("state", {})
+        assert set(entry.get("state", {})) == set(states), f"{key}: an icon per state"
+        assert all(_MDI.match(icon) for icon in entry.get("state", {}).values()), key
+    actions = yaml.safe_load((PACKAGE / "services.yaml").read_text())
+    assert set(icons["services"]) == set(actions)
+    assert all(_MDI.match(entry["service"]) for entry in icons["services"].values())
+
+
+def test_no_hard_coded_icons_in_entity_descriptions() -> None:
+    """Icons come from icons.json (translated by key), never from ``icon=`` in the code."""
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in PACKAGE.rglob("*.py")
+        if re.search(r"\b(icon=|_attr_icon\b)", path.read_text())
+    ]
+    assert offenders == []
+
+
+async def test_home_assistant_reads_the_icons(hass: HomeAssistant) -> None:
+    """The frontend's icon loader finds them (the file is where and what Home Assistant expects)."""
+    entity = await async_get_icons(hass, "entity", integrations={DOMAIN})
+    assert entity[DOMAIN]["sensor"]["electricity_active_tariff"]["state"]["low"] == (
+        "mdi:weather-night"
+    )
+    services = await async_get_icons(hass, "services", integrations={DOMAIN})
+    assert services[DOMAIN]["refresh_history"]["service"] == "mdi:history"

@@ -21,7 +21,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.components.recorder.common import (
     async_wait_recording_done,
 )
-from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator, WebSocketGenerator
 
 from custom_components.meterhub.api.errors import (
     ApiAuthError,
@@ -41,7 +41,7 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.helpers.recorder import get_instance
 
-from .helpers import answer_reauth, start_flow
+from .helpers import answer_reauth, device_page_client, start_flow, user_deletes_device
 from .stub_provider import StubProvider
 
 ENTITY = "sensor.stub_meter_energy"
@@ -371,3 +371,14 @@ async def test_sensor_before_any_data_is_unknown_not_an_error(hass: HomeAssistan
     coordinator.async_set_updated_data(12.5)
     assert sensor.available is True
     assert sensor.native_value == 12.5
+
+
+async def test_a_device_is_deletable_only_when_its_source_says_it_is_gone(
+    hass: HomeAssistant, stub_provider: StubProvider, hass_ws_client: WebSocketGenerator
+) -> None:
+    """A runtime that cannot tell which meters exist keeps its devices; unloaded, nothing is known."""
+    entry = await add_entry(hass)
+    client = await device_page_client(hass, hass_ws_client)
+    assert not await user_deletes_device(hass, client, entry, "stub_meter1")
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert await user_deletes_device(hass, client, entry, "stub_meter1")

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryError
-from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import config_validation as cv, device_registry as dr
 from homeassistant.helpers.typing import ConfigType
 
 from .api.errors import MeterHubApiError
 from .const import CONF_PROVIDER, DOMAIN
 from .coordinator import setup_error
+from .devices import meterhub_identifiers
 from .providers import REGISTRY
 from .providers.base import MeterHubConfigEntry
 from .repairs import async_remove_entry_issues
@@ -70,3 +72,23 @@ async def async_remove_entry(hass: HomeAssistant, entry: MeterHubConfigEntry) ->
     async_remove_entry_issues(hass, entry.entry_id)
     if (provider := REGISTRY.get(entry.data.get(CONF_PROVIDER, ""))) is not None:
         await provider.async_remove_entry(hass, entry)
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: MeterHubConfigEntry, device: dr.DeviceEntry
+) -> bool:
+    """Let the user delete a device whose meter the source no longer names (statistics stay).
+
+    A device the source still lists is refused: it would come back with the next answer. With
+    the entry not loaded nothing is known, so the device may go (a meter still there returns).
+    """
+    ours = meterhub_identifiers(device)
+    if entry.state is not ConfigEntryState.LOADED:
+        return True
+    runtime = entry.runtime_data
+    provided = runtime.provided_device_ids()
+    if provided is None or ours & provided:
+        return False
+    for identifier in ours:
+        runtime.forget_device(identifier)
+    return True

@@ -196,7 +196,14 @@ async def test_meters_appearing_and_disappearing(hass: HomeAssistant, korto: Kor
     new = state(hass, "108", "reading")
     assert new.state == "1.5"
     assert new.attributes["device_class"] == SensorDeviceClass.WATER
-    assert state(hass, "107", "reading").state == STATE_UNAVAILABLE
+    # Issue 18 (stale-devices): a meter missing from a complete answer loses its device and
+    # sensors (it used to stay, unavailable); its statistics stay (tests/korto/test_devices.py).
+    assert (
+        er.async_get(hass).async_get_entity_id(
+            "sensor", DOMAIN, f"korto_{APARTMENT_ID}_107_reading"
+        )
+        is None
+    )
     assert state(hass, "101", "reading").state == "123.456"
 
 

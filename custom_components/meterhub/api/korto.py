@@ -139,6 +139,8 @@ class KortoMeters:
     readings_allowed: bool | None
     readings_start: str | None
     readings_end: str | None
+    #: Entries of the answer's list that could not be read as a meter (the list is partial).
+    skipped: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -282,6 +284,7 @@ class KortoClient:
             readings_allowed=_parse_bool(apartment.get("readings_allowed")),
             readings_start=_parse_text(apartment.get("readings_start")),
             readings_end=_parse_text(apartment.get("readings_end")),
+            skipped=len(raw_meters) - len(meters),
         )
 
     async def async_balance(self, apartment_id: str) -> KortoBalance:

@@ -109,6 +109,18 @@ class ProviderRuntime:
         runtime down and translates client errors (see ``__init__.async_setup_entry``).
         """
 
+    def provided_device_ids(self) -> set[str] | None:
+        """Identifiers of the devices the source names now (None: not known, keep them all).
+
+        A user may delete a device of this entry only when its identifier is not in here
+        (``async_remove_config_entry_device``): a meter the source still lists would come back.
+        """
+        return None
+
+    @callback
+    def forget_device(self, identifier: str) -> None:
+        """The user deleted the device ``identifier``: add it again should the meter come back."""
+
     def diagnostics(self) -> dict[str, Any]:
         """Provider-specific diagnostics; redaction happens in diagnostics.py."""
         return {}

@@ -9,12 +9,12 @@ from typing import Any, Final
 import aiohttp
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant
-from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.event import async_track_time_interval
 
 from ...api.caruna import CarunaClient, CarunaResponseError, MeteringPoint
 from ...api.errors import MeterHubApiError
-from ...const import DOMAIN, LOGGER
+from ...const import LOGGER
+from ...devices import async_remove_stale_devices
 from ...sensor import MeterHubSensor
 from ..base import ProviderConfigEntry, ProviderRuntime
 from .coordinator import CarunaPointCoordinator
@@ -30,14 +30,22 @@ POINTS_INTERVAL: Final = timedelta(hours=6)
 
 
 async def async_points(client: CarunaClient) -> list[MeteringPoint]:
-    """Every metering point of every customer number the login may read.
+    """Every metering point of every customer number the login may read (see :func:`async_listing`)."""
+    points, _complete = await async_listing(client)
+    return points
+
+
+async def async_listing(client: CarunaClient) -> tuple[list[MeteringPoint], bool]:
+    """The metering points, and whether every customer number's points could be read.
 
     A represented customer whose points cannot be read (a representation that has just ended) is
-    skipped rather than failing the whole entry; the user's own customer numbers must work.
+    skipped rather than failing the whole entry; the user's own customer numbers must work. Such
+    a listing is partial: it may not be used to remove the points it lacks.
     """
     login = await client.async_ensure_login()
     points: list[MeteringPoint] = []
     seen: set[str] = set()
+    complete = True
     for customer in login.customer_numbers:
         try:
             found = await client.async_metering_points(customer)
@@ -47,12 +55,13 @@ async def async_points(client: CarunaClient) -> list[MeteringPoint]:
             LOGGER.warning(
                 "The metering points of a customer you represent could not be read; skipped"
             )
+            complete = False
             continue
         for point in found:
             if point.identifier not in seen:
                 seen.add(point.identifier)
                 points.append(point)
-    return points
+    return points, complete
 
 
 class CarunaRuntime(ProviderRuntime):
@@ -136,7 +145,7 @@ class CarunaRuntime(ProviderRuntime):
 
     async def async_sync_points(self) -> None:
         """Add metering points that appeared on the account; remove the ones that left it."""
-        found = await async_points(self.client)
+        found, complete = await async_listing(self.client)
         self.point_listings += 1
         known = {c.point.identifier: c for c in self.points}
         if not found and known:
@@ -145,7 +154,9 @@ class CarunaRuntime(ProviderRuntime):
             LOGGER.debug("Caruna listed no metering points; keeping the known ones")
             return
         current = {point.identifier for point in found}
-        for coordinator in [c for key, c in known.items() if key not in current]:
+        # A partial listing (a represented customer skipped) adds but never removes.
+        gone = [c for key, c in known.items() if key not in current] if complete else []
+        for coordinator in gone:
             await coordinator.async_shutdown()
             self.coordinators.remove(coordinator)
             await self.progress.async_forget(coordinator.point.identifier)
@@ -157,12 +168,11 @@ class CarunaRuntime(ProviderRuntime):
 
     def _remove_stale_devices(self) -> None:
         """Devices of this entry whose metering point is gone; their entities go with them."""
-        registry = dr.async_get(self.hass)
-        keep = {point_device_id(self.key, c.point) for c in self.points}
-        for device in dr.async_entries_for_config_entry(registry, self.entry.entry_id):
-            ours = {ident for domain, ident in device.identifiers if domain == DOMAIN}
-            if ours and not ours & keep:
-                registry.async_update_device(device.id, remove_config_entry_id=self.entry.entry_id)
+        async_remove_stale_devices(self.hass, self.entry, self.provided_device_ids())
+
+    def provided_device_ids(self) -> set[str]:
+        """The devices of the metering points on the account now."""
+        return {point_device_id(self.key, c.point) for c in self.points}
 
     def diagnostics(self) -> dict[str, Any]:
         """Login and request counters, and each metering point's progress."""

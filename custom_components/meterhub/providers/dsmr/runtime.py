@@ -284,6 +284,31 @@ class DsmrRuntime(ProviderRuntime):
         if new and self._add_sensors is not None:
             self.add_sensors(new)
 
+    def _mbus_device_id(self, reading: MbusReading) -> str:
+        return device_id(self.key, reading.identifier or f"{self.meter_id}_mbus{reading.channel}")
+
+    def provided_device_ids(self) -> set[str]:
+        """The electricity meter and the M-Bus meters of the latest telegram.
+
+        An M-Bus meter missing from one telegram is not removed by itself (a gas meter's radio
+        link drops now and then); once it is gone for good the user may delete its device.
+        """
+        ids = {device_id(self.key, self.meter_id)}
+        if (snapshot := self.coordinator.data) is not None:
+            ids |= {self._mbus_device_id(reading) for reading in snapshot.mbus.values()}
+        return ids
+
+    @callback
+    def forget_device(self, identifier: str) -> None:
+        """An M-Bus meter the user deleted gets its sensor again should its channel come back."""
+        for slot, entity in list(self._entities.items()):
+            if (
+                slot.startswith("mbus_")
+                and entity.unique_id
+                and entity.unique_id.startswith(f"{identifier}_")
+            ):
+                del self._entities[slot]
+
     # --- statistics ------------------------------------------------------------------------
 
     def _book_mbus(self, snapshot: P1Snapshot) -> None:

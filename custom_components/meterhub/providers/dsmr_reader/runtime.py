@@ -110,6 +110,10 @@ class DsmrReaderRuntime(ProviderRuntime):
             ]
         return entities
 
+    def provided_device_ids(self) -> set[str]:
+        """The server's one device, which lives as long as the entry."""
+        return {self.device_id}
+
     def diagnostics(self) -> dict[str, Any]:
         """Request counts and the last history run; nothing that identifies the server."""
         status = self.history.data

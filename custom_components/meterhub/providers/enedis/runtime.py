@@ -10,6 +10,7 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant
 from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.util import dt as dt_util
 
+from ...entity import device_identifier
 from ...sensor import MeterHubSensor
 from ..base import ProviderConfigEntry, ProviderRuntime
 from .coordinator import EnedisCoordinator, EnedisData
@@ -72,6 +73,10 @@ class EnedisRuntime(ProviderRuntime):
         return [
             MeterHubSensor(self.coordinator, device, description) for description in descriptions
         ]
+
+    def provided_device_ids(self) -> set[str]:
+        """The entry's one Linky: an entry is one PRM, so its device lives as long as the entry."""
+        return {device_identifier(linky_device(self.key, self.prm))}
 
     def diagnostics(self) -> dict[str, Any]:
         """The plan and what is stored (no identifiers)."""

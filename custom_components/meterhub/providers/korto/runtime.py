@@ -10,8 +10,9 @@ from homeassistant.core import HomeAssistant, callback
 
 from ...api.errors import jwt_expiry
 from ...api.korto import KortoClient, KortoMeters
+from ...devices import async_remove_stale_devices
 from ...sensor import MeterHubSensor
-from ..base import ProviderConfigEntry, ProviderRuntime
+from ..base import ProviderConfigEntry, ProviderRuntime, device_id
 from .coordinator import KortoBalanceCoordinator, KortoMetersCoordinator
 from .history import KortoHistory
 from .kinds import MeterProfile, profile
@@ -43,6 +44,8 @@ class KortoRuntime(ProviderRuntime):
         update_interval: timedelta,
     ) -> None:
         """Build the store, the importer and the coordinators; nothing is read yet."""
+        self.hass = hass
+        self.entry = entry
         self.key = key
         self.apartment_id = apartment_id
         self.apartment_name = entry.title
@@ -111,9 +114,37 @@ class KortoRuntime(ProviderRuntime):
 
     @callback
     def _async_meters_updated(self) -> None:
-        """Add sensors for a meter that appeared on the apartment."""
+        """Add sensors for a meter that appeared on the apartment; remove the devices of vanished ones.
+
+        Only a complete answer removes: not a failed poll (no new data), not an answer with
+        entries that could not be read, not an empty list for an apartment that had meters.
+        """
+        data = self.meters.data
+        if not self.meters.last_update_success or data is None:
+            return
         if new := self._meter_sensors():
             self.add_sensors(new)
+        if data.skipped or not data.meters:
+            return
+        self._known &= {meter.id for meter in data.meters}
+        # Also catches a meter that vanished while Home Assistant was stopped.
+        async_remove_stale_devices(self.hass, self.entry, self.provided_device_ids())
+
+    def _meter_device_id(self, meter_id: str) -> str:
+        return device_id(self.key, self.apartment_id, meter_id)
+
+    def provided_device_ids(self) -> set[str]:
+        """The apartment and the meters of the latest answer."""
+        data = self.meters.data
+        meters = data.meters if data is not None else ()
+        return {device_id(self.key, self.apartment_id)} | {
+            self._meter_device_id(meter.id) for meter in meters
+        }
+
+    @callback
+    def forget_device(self, identifier: str) -> None:
+        """A meter device the user deleted gets its sensors again should Korto list it again."""
+        self._known = {m for m in self._known if self._meter_device_id(m) != identifier}
 
     def diagnostics(self) -> dict[str, Any]:
         """Meter kinds, units, history sizes and import results; no ids or token."""

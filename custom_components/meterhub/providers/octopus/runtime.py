@@ -14,12 +14,12 @@ from typing import Any
 
 from homeassistant.components.sensor import SensorEntity
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.util import dt as dt_util
 
 from ...api.octopus import Account, OctopusClient
 from ...const import DOMAIN
+from ...devices import async_remove_stale_devices
 from ...entity import meter_device
 from ...sensor import MeterHubSensor
 from ...statistics import slug
@@ -198,13 +198,16 @@ class OctopusRuntime(ProviderRuntime):
 
     @callback
     def _remove_stale_devices(self) -> None:
-        """Devices of this entry whose meter is no longer on the account go away."""
-        registry = dr.async_get(self.hass)
-        keep = {self._account_device_id} | {meter.device_id for meter in self.meters.values()}
-        for device in dr.async_entries_for_config_entry(registry, self.entry.entry_id):
-            ours = {ident for domain, ident in device.identifiers if domain == DOMAIN}
-            if ours and not ours & keep:
-                registry.async_remove_device(device.id)
+        """Devices of this entry whose meter is no longer on the account go away (history stays).
+
+        Called with a successful account answer only; a REST fallback lists every serial a point
+        ever had (narrowed by GraphQL's last answer), so it never drops a meter still there.
+        """
+        async_remove_stale_devices(self.hass, self.entry, self.provided_device_ids())
+
+    def provided_device_ids(self) -> set[str]:
+        """The account and the meters on it now."""
+        return {self._account_device_id} | {meter.device_id for meter in self.meters.values()}
 
     def meter_for_device(self, identifiers: set[tuple[str, str]]) -> OctopusMeter | None:
         """The meter a device (by its registry identifiers) stands for."""
