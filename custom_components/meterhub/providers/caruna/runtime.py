@@ -15,11 +15,12 @@ from homeassistant.helpers.event import async_track_time_interval
 from ...api.caruna import CarunaClient, CarunaResponseError, MeteringPoint
 from ...api.errors import MeterHubApiError
 from ...const import DOMAIN, LOGGER
+from ...privacy_rename import LegacyName, LegacyNames
 from ...sensor import MeterHubSensor
 from ..base import ProviderConfigEntry, ProviderRuntime
 from .coordinator import CarunaPointCoordinator
 from .history import PointHistory
-from .sensors import SENSORS, point_device, point_device_id, point_label
+from .sensors import SENSORS, legacy_point_label, point_device, point_device_id, point_label
 from .store import BackfillProgress
 
 type CarunaConfigEntry = ProviderConfigEntry[CarunaRuntime]
@@ -76,6 +77,8 @@ class CarunaRuntime(ProviderRuntime):
         self.login_session = login_session
         self.progress = BackfillProgress(hass, key, entry.entry_id)
         self._next_index = 1
+        #: Whether the account has more than one point: then names carry the number's last four.
+        self._several = False
         self._unsub_watch: CALLBACK_TYPE | None = None
         self.point_listings = 0
 
@@ -83,6 +86,7 @@ class CarunaRuntime(ProviderRuntime):
         """Log in, find the metering points, read the recent days of each; backfill runs later."""
         await self.client.async_ensure_login()
         points = await async_points(self.client)
+        self._several = len(points) > 1
         # In the background a single rejection may be the portal's hiccup: ask the user only when
         # the credentials are rejected twice in a row.
         self.client.auth_failures_before_reauth = 2
@@ -104,7 +108,9 @@ class CarunaRuntime(ProviderRuntime):
             self.client,
             point,
             index=self._next_index,
-            history=PointHistory(self.hass, self.key, point, point_label(point)),
+            history=PointHistory(
+                self.hass, self.key, point, point_label(point, several=self._several)
+            ),
             transfer_price=float(price) if price is not None else None,
             progress=self.progress,
         )
@@ -113,7 +119,7 @@ class CarunaRuntime(ProviderRuntime):
         return coordinator
 
     def _point_sensors(self, coordinator: CarunaPointCoordinator) -> list[MeterHubSensor[Any]]:
-        device = point_device(self.key, coordinator.point)
+        device = point_device(self.key, coordinator.point, several=self._several)
         return [MeterHubSensor(coordinator, device, description) for description in SENSORS]
 
     def sensors(self) -> Iterable[MeterHubSensor[Any]]:
@@ -145,6 +151,7 @@ class CarunaRuntime(ProviderRuntime):
             LOGGER.debug("Caruna listed no metering points; keeping the known ones")
             return
         current = {point.identifier for point in found}
+        self._several = len(found) > 1
         for coordinator in [c for key, c in known.items() if key not in current]:
             await coordinator.async_shutdown()
             self.coordinators.remove(coordinator)
@@ -163,6 +170,15 @@ class CarunaRuntime(ProviderRuntime):
             ours = {ident for domain, ident in device.identifiers if domain == DOMAIN}
             if ours and not ours & keep:
                 registry.async_update_device(device.id, remove_config_entry_id=self.entry.entry_id)
+
+    def legacy_names(self) -> LegacyNames | None:
+        """The address-bearing names older versions gave the points' devices (issue 23)."""
+        devices = {
+            point_device_id(self.key, c.point): LegacyName(name=name, private=c.point.address or "")
+            for c in self.points
+            if (name := legacy_point_label(c.point)) is not None
+        }
+        return LegacyNames(what="address", devices=devices) if devices else None
 
     def diagnostics(self) -> dict[str, Any]:
         """Login and request counters, and each metering point's progress."""
