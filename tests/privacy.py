@@ -14,13 +14,20 @@ import json
 import logging
 from urllib.parse import quote, quote_plus
 
+from pytest_homeassistant_custom_component.components.recorder.common import (
+    async_wait_recording_done,
+)
+
 from custom_components.meterhub.const import DOMAIN
+from homeassistant.components.recorder import get_instance
+from homeassistant.components.recorder.statistics import list_statistic_ids
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import (
     device_registry as dr,
     entity_registry as er,
     issue_registry as ir,
 )
+from homeassistant.util import slugify
 
 _FORMAT = logging.Formatter("%(levelname)s %(message)s")
 
@@ -109,13 +116,33 @@ def surfaces(hass: HomeAssistant) -> Iterator[tuple[str, str]]:
         yield f"repair {domain}.{issue_id}", f"{issue_id} {placeholders}"
 
 
+async def statistic_names(hass: HomeAssistant) -> list[tuple[str, str]]:
+    """The names of Meter Hub's long-term statistics, as the energy dashboard lists them.
+
+    The ids are left out: they keep the meter part by contract (``meterhub:<provider>_<meter>_
+    <quantity>``), and Home Assistant shows the name.
+    """
+    await async_wait_recording_done(hass)
+    found = await get_instance(hass).async_add_executor_job(list_statistic_ids, hass)
+    return [
+        (f"name of statistic {row['statistic_id']}", str(row.get("name")))
+        for row in found
+        if str(row["statistic_id"]).startswith(f"{DOMAIN}:")
+    ]
+
+
 def assert_nothing_leaks(planted: Mapping[str, str], *sources: Iterable[tuple[str, str]]) -> None:
-    """Fail naming every place where a planted value shows up, plain or URL-encoded."""
+    """Fail naming every place where a planted value shows up, plain, URL-encoded or slugified.
+
+    Slugified is how Home Assistant writes a name into an entity id (``21L0000001`` becomes
+    ``21l0000001``, ``Mökkitie 7`` becomes ``mokkitie_7``), so it is looked for in lower case.
+    """
     found: list[str] = []
     for source in sources:
         for where, text in source:
+            lowered = text.lower()
             for label, value in planted.items():
                 variants = {value, quote(value, safe=""), quote_plus(value), quote(value)}
-                if any(variant in text for variant in variants):
+                if any(variant in text for variant in variants) or slugify(value) in lowered:
                     found.append(f"{label} in {where}: {text[:300]!r}")
     assert not found, "planted values leaked:\n" + "\n".join(found)

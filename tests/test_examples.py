@@ -38,7 +38,7 @@ _BLOCK = re.compile(r"```yaml\n(.*?)```", re.DOTALL)
 _IDS = re.compile(r"\b(?:sensor\.[a-z0-9_]+|meterhub:[a-z0-9_]+)(?![<\w])")
 GAS_STATISTIC = "meterhub:dsmr_4730303332353631323831353836373139_gas"
 BALANCE = "sensor.octopus_energy_account_balance"
-GAS_YESTERDAY = "sensor.gas_meter_g4p0000001_yesterday_s_consumption"
+GAS_YESTERDAY = "sensor.gas_meter_yesterday_s_consumption"
 
 
 def blocks(kind: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from .api.errors import MeterHubApiError
 from .const import CONF_PROVIDER, DOMAIN
 from .coordinator import setup_error
 from .devices import meterhub_identifiers
+from .privacy_rename import async_offer_renames
 from .providers import REGISTRY
 from .providers.base import MeterHubConfigEntry
 from .repairs import async_remove_entry_issues
@@ -54,6 +55,9 @@ async def async_setup_entry(hass: HomeAssistant, entry: MeterHubConfigEntry) -> 
     entry.runtime_data = runtime
     entry.async_on_unload(runtime.async_shutdown)
     await hass.config_entries.async_forward_entry_setups(entry, provider.platforms)
+    # The entities are registered now: offer to rename ids an older version made from a serial
+    # or an address (issue 23).
+    await async_offer_renames(hass, entry, runtime.legacy_names())
     return True
 
 

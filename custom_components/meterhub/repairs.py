@@ -12,6 +12,8 @@ source (coordinator, reader) that reported it has succeeded since. Causes:
 - ``home_mini_quiet``: a live source (an Octopus Home Mini) has sent no reading for hours while
   its provider answers normally; the text says what to check. Raised by the provider's telemetry
   coordinator, which alone can tell a quiet device from a provider that is down.
+- ``private_entity_ids``: entity ids an older version made from a meter serial or an address;
+  the one fixable issue: its flow renames them (``privacy_rename.py``).
 
 Rejected credentials need no issue of ours: Home Assistant raises its own "reauthentication
 required" repair with the reauth flow and removes it when the flow succeeds.
@@ -30,6 +32,7 @@ from homeassistant.util import dt as dt_util
 from .const import CONF_PROVIDER, DOMAIN
 
 if TYPE_CHECKING:
+    from homeassistant.components.repairs import RepairsFlow
     from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
 
@@ -38,8 +41,11 @@ if TYPE_CHECKING:
 API_CHANGED: Final = "api_changed"
 HISTORY_STALLED: Final = "history_stalled"
 HOME_MINI_QUIET: Final = "home_mini_quiet"
+PRIVATE_ENTITY_IDS: Final = "private_entity_ids"
 
 _DATA_KEY: Final = f"{DOMAIN}_problems"
+#: Where ``privacy_rename`` keeps each loaded entry's older device names.
+LEGACY_NAMES_KEY: Final = f"{DOMAIN}_legacy_names"
 
 
 def issue_id(cause: str, entry_id: str) -> str:
@@ -117,9 +123,10 @@ def entry_problems(hass: HomeAssistant, entry_id: str) -> EntryProblems:
 
 def async_remove_entry_issues(hass: HomeAssistant, entry_id: str) -> None:
     """Remove every issue of an entry that is deleted: nothing is left to repair."""
-    for cause in (API_CHANGED, HISTORY_STALLED, HOME_MINI_QUIET):
+    for cause in (API_CHANGED, HISTORY_STALLED, HOME_MINI_QUIET, PRIVATE_ENTITY_IDS):
         ir.async_delete_issue(hass, DOMAIN, issue_id(cause, entry_id))
     hass.data.get(_DATA_KEY, {}).pop(entry_id, None)
+    hass.data.get(LEGACY_NAMES_KEY, {}).pop(entry_id, None)
 
 
 async def async_source_placeholders(hass: HomeAssistant, entry: ConfigEntry[Any]) -> dict[str, str]:
@@ -135,3 +142,12 @@ async def async_source_placeholders(hass: HomeAssistant, entry: ConfigEntry[Any]
         "version": str(integration.version),
         "issue_tracker": integration.issue_tracker or "",
     }
+
+
+async def async_create_fix_flow(
+    hass: HomeAssistant, issue_id: str, data: dict[str, str | int | float | None] | None
+) -> RepairsFlow:
+    """The flow behind a fixable issue: only ``private_entity_ids`` has one."""
+    from .privacy_rename import RenameEntityIdsFlow  # noqa: PLC0415 - it imports this module
+
+    return RenameEntityIdsFlow(str((data or {}).get("entry_id", "")))

@@ -1,9 +1,9 @@
 """Caruna: with every logger at DEBUG and every error path driven, nothing planted leaks (issue 23).
 
 Planted: the login e-mail and password, the own and represented customer numbers, the asset ids,
-the GSRNs and metering point numbers, and every bearer token the portal hands out. They must not
-appear in any log record (tracebacks included), state, name, title, repair or diagnostics file.
-Device names are the street address, which the issue does not count as an identifier.
+the GSRNs and metering point numbers, the street addresses and every bearer token the portal hands
+out. They must not appear in any log record (tracebacks included), state, entity id, name, title,
+repair or diagnostics file (an address identifies a home as surely as a meter number).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 
 from ..helpers import only_reauth_flow, start_flow
-from ..privacy import assert_nothing_leaks, leak_watch, surfaces
+from ..privacy import assert_nothing_leaks, leak_watch, statistic_names, surfaces
 from .standin import Portal
 from .test_provider import NOW, TODAY, YESTERDAY, fill
 
@@ -31,6 +31,7 @@ OWN = "90417733"
 REPRESENTED = "90871166"
 ASSETS = ("AST-55501", "AST-55502")
 GSRNS = ("643007574955501234", "643007574955509876")
+STREETS = ("Esimerkkitie", "Mökkitie")
 PLANTED = {
     "e-mail": EMAIL,
     "password": PASSWORD,
@@ -40,6 +41,7 @@ PLANTED = {
     **{f"asset id {asset}": asset for asset in ASSETS},
     **{f"metering point number MP-{asset}": f"MP-{asset}" for asset in ASSETS},
     **{f"GSRN {gsrn}": gsrn for gsrn in GSRNS},
+    **{f"street address {street} 1": f"{street} 1" for street in STREETS},
 }
 NOT_LISTENING = "http://127.0.0.1:9"  # nothing listens there: connection refused
 
@@ -72,7 +74,7 @@ def plant(portal: Portal) -> None:
             }
         ]
         for customer, asset, gsrn, street in zip(
-            (OWN, REPRESENTED), ASSETS, GSRNS, ("Esimerkkitie", "Mökkitie"), strict=True
+            (OWN, REPRESENTED), ASSETS, GSRNS, STREETS, strict=True
         )
     }
     for asset in ASSETS:
@@ -165,6 +167,7 @@ async def test_nothing_planted_leaks_on_any_path(
             assert point.last_update_success
         # Read directly: the frozen clock moved past the test client's access token.
         diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+        names = await statistic_names(hass)
 
     tokens = {f"token {n}": token for n, token in enumerate(portal.issued)}
     assert len(tokens) >= 3
@@ -173,5 +176,12 @@ async def test_nothing_planted_leaks_on_any_path(
         watch.texts(),
         surfaces(hass),
         [("diagnostics", str(diagnostics))],
+        names,
     )
     assert hass.config_entries.async_entries(DOMAIN)[0].title == "Caruna Plus"
+    assert {text for _, text in names} == {
+        "Caruna metering point 1234 consumption",
+        "Caruna metering point 1234 cost",
+        "Caruna metering point 9876 consumption",
+        "Caruna metering point 9876 cost",
+    }

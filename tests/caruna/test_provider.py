@@ -159,8 +159,8 @@ async def test_flow_creates_one_entry_for_all_customer_numbers(
 
     devices = dr.async_get(hass)
     for gsrn, name, model in (
-        (GSRN_1, "Caruna Esimerkkitie 1", "Yösiirto 25 A"),
-        (GSRN_2, "Caruna Mökkitie 7", "Yleissiirto"),
+        (GSRN_1, "Caruna metering point 0001", "Yösiirto 25 A"),
+        (GSRN_2, "Caruna metering point 0002", "Yleissiirto"),
     ):
         device = devices.async_get_device_by_identifier((DOMAIN, f"caruna_{gsrn}"), entry.entry_id)
         assert device is not None
@@ -170,25 +170,25 @@ async def test_flow_creates_one_entry_for_all_customer_numbers(
         assert device.manufacturer == "Caruna"
 
     measured = [kwh(h) for h in local_day_hours(YESTERDAY)[:-4]]
-    state = hass.states.get("sensor.caruna_esimerkkitie_1_yesterday_s_consumption")
+    state = hass.states.get("sensor.caruna_metering_point_0001_yesterday_s_consumption")
     assert state is not None
     assert float(state.state) == pytest.approx(sum(measured), abs=1e-3)
     assert state.attributes["unit_of_measurement"] == "kWh"
     assert state.attributes["device_class"] == "energy"
     assert state.attributes["hours_measured"] == 20
     assert state.attributes["date"] == YESTERDAY.isoformat()
-    cost = hass.states.get("sensor.caruna_esimerkkitie_1_yesterday_s_cost")
+    cost = hass.states.get("sensor.caruna_metering_point_0001_yesterday_s_cost")
     assert cost is not None
     assert cost.attributes["unit_of_measurement"] == "EUR"
     assert float(cost.state) == pytest.approx(sum(fees(v)["totalFee"] for v in measured), abs=1e-3)
-    last = hass.states.get("sensor.caruna_esimerkkitie_1_last_data")
+    last = hass.states.get("sensor.caruna_metering_point_0001_last_data")
     assert last is not None
     assert last.state == local_day_hours(YESTERDAY)[-5].isoformat()
-    fuse = hass.states.get("sensor.caruna_mokkitie_7_fuse_size")
+    fuse = hass.states.get("sensor.caruna_metering_point_0002_fuse_size")
     assert fuse is not None
     assert fuse.state == "3x35"
     registry = er.async_get(hass)
-    fuse_entity = registry.async_get("sensor.caruna_mokkitie_7_fuse_size")
+    fuse_entity = registry.async_get("sensor.caruna_metering_point_0002_fuse_size")
     assert fuse_entity is not None
     assert fuse_entity.entity_category is not None
     assert fuse_entity.unique_id == f"caruna_{GSRN_2}_fuse_size"
@@ -308,7 +308,7 @@ async def test_late_hours_fill_in_on_a_later_refresh(
     assert sum(got[h] for h in local_day_hours(TODAY)) == pytest.approx(
         sum(kwh(h) for h in local_day_hours(TODAY))
     )
-    state = hass.states.get("sensor.caruna_esimerkkitie_1_yesterday_s_consumption")
+    state = hass.states.get("sensor.caruna_metering_point_0001_yesterday_s_consumption")
     assert state is not None
     assert state.attributes["date"] == TODAY.isoformat()
 
@@ -406,7 +406,7 @@ async def test_transfer_price_option_prices_data_without_fees(
 ) -> None:
     seeded.with_fees = False
     entry = await add_entry(hass)
-    assert hass.states.get("sensor.caruna_esimerkkitie_1_yesterday_s_cost").state == "unknown"
+    assert hass.states.get("sensor.caruna_metering_point_0001_yesterday_s_cost").state == "unknown"
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.FORM
     result = await hass.config_entries.options.async_configure(
@@ -417,7 +417,7 @@ async def test_transfer_price_option_prices_data_without_fees(
     assert entry.options == {"transfer_price": 0.0412}
     assert entry.state is ConfigEntryState.LOADED
     measured = [kwh(h) for h in local_day_hours(YESTERDAY)[:-4]]
-    cost = hass.states.get("sensor.caruna_esimerkkitie_1_yesterday_s_cost")
+    cost = hass.states.get("sensor.caruna_metering_point_0001_yesterday_s_cost")
     assert float(cost.state) == pytest.approx(sum(measured) * 0.0412, abs=1e-3)
     await refresh_until_caught_up(entry)
     got = await changes(hass, COST_1, NOW - timedelta(days=3), NOW)
@@ -470,7 +470,7 @@ async def test_failure_in_the_middle_of_a_backfill_loses_nothing_and_counts_noth
     seeded.energy_fails_after = 5
     await coordinator.async_refresh()
     assert not coordinator.last_update_success
-    assert hass.states.get("sensor.caruna_esimerkkitie_1_yesterday_s_consumption").state == (
+    assert hass.states.get("sensor.caruna_metering_point_0001_yesterday_s_consumption").state == (
         "unavailable"
     )
     seeded.energy_fails_after = 7  # and again in the next one

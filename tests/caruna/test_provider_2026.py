@@ -227,7 +227,7 @@ async def test_metering_points_appear_and_vanish_without_a_reload(
         devices.async_get_device_by_identifier((DOMAIN, f"caruna_{GSRN_2}"), entry.entry_id)
         is not None
     )
-    assert entities.async_get("sensor.caruna_mokkitie_7_fuse_size") is not None
+    assert entities.async_get("sensor.caruna_metering_point_0002_fuse_size") is not None
 
     # A new household meter (listed with its metering point number only) and one gone.
     portal.meteringpoint_extras[OWN] = [
@@ -248,11 +248,11 @@ async def test_metering_points_appear_and_vanish_without_a_reload(
     assert entry.state is ConfigEntryState.LOADED
     new = devices.async_get_device_by_identifier((DOMAIN, "caruna_MP-300"), entry.entry_id)
     assert new is not None
-    assert new.name == "Caruna Uusitie 3"
-    fuse = hass.states.get("sensor.caruna_uusitie_3_fuse_size")
+    assert new.name == "Caruna metering point P300"
+    fuse = hass.states.get("sensor.caruna_metering_point_p300_fuse_size")
     assert fuse is not None
     assert fuse.state == "3x20"
-    state = hass.states.get("sensor.caruna_uusitie_3_yesterday_s_consumption")
+    state = hass.states.get("sensor.caruna_metering_point_p300_yesterday_s_consumption")
     assert state is not None
     assert float(state.state) == pytest.approx(ORDINARY_DAY)
     got = await changes(hass, "meterhub:caruna_mp_300_consumption", NOW - timedelta(days=3), NOW)
@@ -262,14 +262,14 @@ async def test_metering_points_appear_and_vanish_without_a_reload(
     assert (
         devices.async_get_device_by_identifier((DOMAIN, f"caruna_{GSRN_2}"), entry.entry_id) is None
     )
-    assert entities.async_get("sensor.caruna_mokkitie_7_fuse_size") is None
+    assert entities.async_get("sensor.caruna_metering_point_0002_fuse_size") is None
     assert [c.point.identifier for c in points(entry)] == [GSRN_1, "MP-300"]
     # The existing point kept its ids although the portal now also gives its number.
     assert (
         devices.async_get_device_by_identifier((DOMAIN, f"caruna_{GSRN_1}"), entry.entry_id)
         is not None
     )
-    assert entities.async_get("sensor.caruna_esimerkkitie_1_fuse_size") is not None
+    assert entities.async_get("sensor.caruna_metering_point_0001_fuse_size") is not None
     assert ASSET_2 not in {c.point.asset_id for c in points(entry)}
 
 

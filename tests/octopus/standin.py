@@ -95,7 +95,9 @@ def row_time(row: dict[str, Any], key: str) -> datetime | None:
 class Failure:
     """Fail the ``nth`` (1-based) request whose path contains ``path`` with ``status``.
 
-    ``status`` 0 drops the connection; ``times`` failures in a row.
+    ``status`` 0 drops the connection; ``times`` failures in a row. ``body``
+    replaces the default text (a server's own words, an HTML page, broken JSON), sent as
+    ``content_type``.
     """
 
     path: str
@@ -104,6 +106,8 @@ class Failure:
     times: int = 1
     seen: int = 0
     headers: dict[str, str] = field(default_factory=dict)
+    body: str | None = None
+    content_type: str = "text/plain"
 
 
 @dataclass
@@ -287,12 +291,15 @@ class FakeOctopus:
                         request.transport.close()
                         await asyncio.sleep(0)
                         raise web.HTTPInternalServerError
-                    if failure.status == 200:
+                    if failure.status == 200 and failure.body is None:
                         return web.Response(
                             text="<html>maintenance</html>", content_type="text/html"
                         )
                     return web.Response(
-                        status=failure.status, text="error", headers=failure.headers
+                        status=failure.status,
+                        text="error" if failure.body is None else failure.body,
+                        content_type=failure.content_type,
+                        headers=failure.headers,
                     )
         if request.path != "/v1/graphql/":
             auth = request.headers.get("Authorization", "")

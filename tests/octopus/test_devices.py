@@ -55,7 +55,7 @@ async def test_meters_follow_the_account_at_the_next_poll(
     octopus.accounts[ACCOUNT]["properties"][0]["gas_meter_points"] = gas_points
     await next_account_poll(hass, freezer)
     assert has_device(hass, GAS_DEVICE)
-    assert hass.states.get("sensor.gas_meter_g4p0000001_current_unit_rate") is not None
+    assert hass.states.get("sensor.gas_meter_current_unit_rate") is not None
     assert not await user_deletes_device(hass, client, entry, GAS_DEVICE)
 
     # The export meter leaves: its device goes at the next poll, its statistics stay.

@@ -246,7 +246,7 @@ async def test_unknown_product_and_meter_without_data(
         (DOMAIN, f"octopus_{MPRN}_{GAS_SERIAL.lower()}"), entry.entry_id
     )
     assert device is not None  # the meter exists even without data
-    state = hass.states.get("sensor.gas_meter_g4p0000001_yesterday_s_consumption")
+    state = hass.states.get("sensor.gas_meter_yesterday_s_consumption")
     assert state is not None
     assert state.state == "unavailable"
     diagnostics = entry.runtime_data.diagnostics()

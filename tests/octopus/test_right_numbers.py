@@ -53,9 +53,9 @@ from .test_history import ELEC, GAS, close, expected_hours, import_rate
 pytestmark = pytest.mark.usefixtures("london")
 
 DEVICE = "00-AA-11-BB-22-CC-33-01"
-DEMAND = f"sensor.electricity_meter_{SERIAL.lower()}_current_demand"
-TODAY = f"sensor.electricity_meter_{SERIAL.lower()}_today_s_consumption"
-LAST_READING = f"sensor.electricity_meter_{SERIAL.lower()}_last_smart_meter_reading"
+DEMAND = "sensor.electricity_meter_current_demand"
+TODAY = "sensor.electricity_meter_today_s_consumption"
+LAST_READING = "sensor.electricity_meter_last_smart_meter_reading"
 
 
 def state(hass: HomeAssistant, entity_id: str) -> str:

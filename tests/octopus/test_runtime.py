@@ -48,9 +48,9 @@ from .standin import (
 
 pytestmark = pytest.mark.usefixtures("london")
 
-ELEC = "sensor.electricity_meter_21l0000001"
-EXPORT = "sensor.electricity_export_meter_21l0000001"
-GAS = "sensor.gas_meter_g4p0000001"
+ELEC = "sensor.electricity_meter"
+EXPORT = "sensor.electricity_export_meter"
+GAS = "sensor.gas_meter"
 
 
 def state(hass: HomeAssistant, entity_id: str) -> str:
@@ -212,11 +212,8 @@ async def test_meters_discovered_added_and_removed(
         DATA_TO,
     )
     assert sum(production.values()) == pytest.approx(2.4)
-    assert hass.states.get("sensor.electricity_meter_21l0000009_current_unit_rate") is None
-    assert (
-        er.async_get(hass).async_get("sensor.electricity_meter_21l0000009_current_unit_rate")
-        is None
-    )
+    assert hass.states.get("sensor.electricity_meter_0009_current_unit_rate") is None
+    assert er.async_get(hass).async_get("sensor.electricity_meter_0009_current_unit_rate") is None
 
 
 async def test_refresh_history_action(hass: HomeAssistant, octopus: FakeOctopus) -> None:

@@ -125,10 +125,12 @@ def parse_time(text: str) -> datetime:
     """An ISO timestamp with ``Z`` or an offset, as aware UTC."""
     try:
         moment = datetime.fromisoformat(text)
-    except (TypeError, ValueError) as err:
-        raise OctopusResponseError(f"unreadable timestamp {text!r}") from err
+    except TypeError, ValueError:
+        # Not chained and without the text: errors are built from what we know, never from
+        # what a server sent (issue 23).
+        raise OctopusResponseError("unreadable timestamp") from None
     if moment.tzinfo is None:
-        raise OctopusResponseError(f"timestamp without a time zone {text!r}")
+        raise OctopusResponseError("timestamp without a time zone")
     return moment.astimezone(UTC)
 
 
@@ -337,13 +339,15 @@ class OctopusClient:
                     status = response.status
                     text = await response.text()
                     retry_after = response.headers.get("Retry-After")
-        except TimeoutError as err:
-            raise OctopusConnectionError(f"timeout talking to Octopus ({kind})") from err
+        # Re-raised without the URL (``from None``): aiohttp's exceptions, its timeouts and a
+        # redirect loop's included, carry the request URL with the account number, MPAN and
+        # serial, which the "Full error" traceback of a shared log would repeat (issue 23).
+        except TimeoutError:
+            raise OctopusConnectionError(f"timeout talking to Octopus ({kind})") from None
         except aiohttp.ClientError as err:
-            # the error's text can carry the URL, which holds meter identifiers: name its type only
             raise OctopusConnectionError(
                 f"cannot reach Octopus ({kind}): {type(err).__name__}"
-            ) from err
+            ) from None
         if status in (401, 403):
             raise OctopusAuthError(f"Octopus rejected the API key ({status})")
         raise_for_overload(
@@ -359,10 +363,10 @@ class OctopusClient:
             raise OctopusResponseError(f"Octopus answered {status} ({kind})")
         try:
             return json.loads(text)
-        except ValueError as err:
+        except ValueError:  # the decoder's error holds the whole answer (its ``doc``): not chained
             raise OctopusResponseError(
                 f"Octopus answered something that is not JSON ({kind})"
-            ) from err
+            ) from None
 
     async def _paged(
         self, kind: str, path: str, params: Mapping[str, str | int]
@@ -429,8 +433,8 @@ class OctopusClient:
                 value = float(row["consumption"])
                 start = parse_time(row["interval_start"])
                 end = parse_time(row["interval_end"])
-            except (KeyError, TypeError, ValueError) as err:
-                raise OctopusResponseError("unexpected consumption row") from err
+            except KeyError, TypeError, ValueError:
+                raise OctopusResponseError("unexpected consumption row") from None
             if start < period_from or end > period_to:
                 continue
             intervals[start] = Interval(start=start, end=end, consumption=value)
@@ -470,8 +474,8 @@ class OctopusClient:
                         payment_method=row.get("payment_method"),
                     )
                 )
-            except (KeyError, TypeError, ValueError) as err:
-                raise OctopusResponseError("unexpected rate row") from err
+            except KeyError, TypeError, ValueError:
+                raise OctopusResponseError("unexpected rate row") from None
         direct = [r for r in rates if r.payment_method in (None, "DIRECT_DEBIT")]
         return direct if direct else rates
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import probatio as vol
 
@@ -26,6 +26,9 @@ from homeassistant.helpers.selector import (
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator
 
 from ..const import CONF_PROVIDER, DOMAIN
+
+if TYPE_CHECKING:
+    from ..privacy_rename import LegacyNames
 
 
 def device_id(key: str, *parts: str) -> str:
@@ -124,6 +127,14 @@ class ProviderRuntime:
     def diagnostics(self) -> dict[str, Any]:
         """Provider-specific diagnostics; redaction happens in diagnostics.py."""
         return {}
+
+    def legacy_names(self) -> LegacyNames | None:
+        """Device names older versions made from an identifier (see ``privacy_rename``).
+
+        A provider whose device names once carried a serial or an address returns them here, so
+        that entity ids made from them can be offered a rename; None when there never were any.
+        """
+        return None
 
     async def async_shutdown(self) -> None:
         """Stop everything this entry started: tasks, timers, ports, sessions."""

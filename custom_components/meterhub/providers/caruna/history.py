@@ -23,7 +23,11 @@ class PointHistory:
     """The consumption and cost statistics of one metering point."""
 
     def __init__(self, hass: HomeAssistant, key: str, point: MeteringPoint, label: str) -> None:
-        """Name the series after the point's ``label`` (its address, never the GSRN)."""
+        """Name the series after the point's ``label`` (what it is, never its address or GSRN).
+
+        The ids keep the GSRN: they are what the energy dashboard's configuration points at, and
+        renaming them would orphan the long-term history; Home Assistant shows names, not ids.
+        """
         self.hass = hass
 
         def series(quantity: str, unit: str) -> StatisticSeries:

@@ -15,11 +15,12 @@ from ...api.caruna import CarunaClient, CarunaResponseError, MeteringPoint
 from ...api.errors import MeterHubApiError
 from ...const import LOGGER
 from ...devices import async_remove_stale_devices
+from ...privacy_rename import LegacyName, LegacyNames
 from ...sensor import MeterHubSensor
 from ..base import ProviderConfigEntry, ProviderRuntime
 from .coordinator import CarunaPointCoordinator
 from .history import PointHistory
-from .sensors import SENSORS, point_device, point_device_id, point_label
+from .sensors import SENSORS, legacy_point_label, point_device, point_device_id, point_label
 from .store import BackfillProgress
 
 type CarunaConfigEntry = ProviderConfigEntry[CarunaRuntime]
@@ -85,6 +86,8 @@ class CarunaRuntime(ProviderRuntime):
         self.login_session = login_session
         self.progress = BackfillProgress(hass, key, entry.entry_id)
         self._next_index = 1
+        #: Whether the account has more than one point: then names carry the number's last four.
+        self._several = False
         self._unsub_watch: CALLBACK_TYPE | None = None
         self.point_listings = 0
 
@@ -92,6 +95,7 @@ class CarunaRuntime(ProviderRuntime):
         """Log in, find the metering points, read the recent days of each; backfill runs later."""
         await self.client.async_ensure_login()
         points = await async_points(self.client)
+        self._several = len(points) > 1
         # In the background a single rejection may be the portal's hiccup: ask the user only when
         # the credentials are rejected twice in a row.
         self.client.auth_failures_before_reauth = 2
@@ -113,7 +117,9 @@ class CarunaRuntime(ProviderRuntime):
             self.client,
             point,
             index=self._next_index,
-            history=PointHistory(self.hass, self.key, point, point_label(point)),
+            history=PointHistory(
+                self.hass, self.key, point, point_label(point, several=self._several)
+            ),
             transfer_price=float(price) if price is not None else None,
             progress=self.progress,
         )
@@ -122,7 +128,7 @@ class CarunaRuntime(ProviderRuntime):
         return coordinator
 
     def _point_sensors(self, coordinator: CarunaPointCoordinator) -> list[MeterHubSensor[Any]]:
-        device = point_device(self.key, coordinator.point)
+        device = point_device(self.key, coordinator.point, several=self._several)
         return [MeterHubSensor(coordinator, device, description) for description in SENSORS]
 
     def sensors(self) -> Iterable[MeterHubSensor[Any]]:
@@ -155,6 +161,7 @@ class CarunaRuntime(ProviderRuntime):
             return
         current = {point.identifier for point in found}
         # A partial listing (a represented customer skipped) adds but never removes.
+        self._several = len(found) > 1
         gone = [c for key, c in known.items() if key not in current] if complete else []
         for coordinator in gone:
             await coordinator.async_shutdown()
@@ -173,6 +180,15 @@ class CarunaRuntime(ProviderRuntime):
     def provided_device_ids(self) -> set[str]:
         """The devices of the metering points on the account now."""
         return {point_device_id(self.key, c.point) for c in self.points}
+
+    def legacy_names(self) -> LegacyNames | None:
+        """The address-bearing names older versions gave the points' devices (issue 23)."""
+        devices = {
+            point_device_id(self.key, c.point): LegacyName(name=name, private=c.point.address or "")
+            for c in self.points
+            if (name := legacy_point_label(c.point)) is not None
+        }
+        return LegacyNames(what="address", devices=devices) if devices else None
 
     def diagnostics(self) -> dict[str, Any]:
         """Login and request counters, and each metering point's progress."""

@@ -20,9 +20,22 @@ from .history import CURRENCY
 from .reader import PointData
 
 
-def point_label(point: MeteringPoint) -> str:
-    """The point's name in the device list and the statistics: its address, never the GSRN."""
-    return f"Caruna {point.address}" if point.address else "Caruna metering point"
+def point_label(point: MeteringPoint, *, several: bool = False) -> str:
+    """What the point is: "Caruna metering point", "... 0001" when the account has several.
+
+    Never its address nor its full number: Home Assistant builds entity ids, friendly names and
+    our statistic names from it, and an address identifies a home as surely as a meter number
+    (issue 23). The last four digits of the metering point's number (the GSRN on the bill) tell
+    the points of one account apart; the full number is the device's serial number.
+    """
+    if not several:
+        return "Caruna metering point"
+    return f"Caruna metering point {''.join(c for c in point.identifier if c.isalnum())[-4:]}"
+
+
+def legacy_point_label(point: MeteringPoint) -> str | None:
+    """The name versions before issue 23 gave a point with an address (its entity ids hold it)."""
+    return f"Caruna {point.address}" if point.address else None
 
 
 def point_device_id(key: str, point: MeteringPoint) -> str:
@@ -30,11 +43,15 @@ def point_device_id(key: str, point: MeteringPoint) -> str:
     return device_id(key, point.identifier)
 
 
-def point_device(key: str, point: MeteringPoint) -> DeviceInfo:
-    """The device of a metering point (the GSRN is its serial number)."""
+def point_device(key: str, point: MeteringPoint, *, several: bool = False) -> DeviceInfo:
+    """The device of a metering point (the GSRN is its serial number).
+
+    The address is left out of the device altogether: every field Home Assistant keeps for a
+    device is shown on its page.
+    """
     return meter_device(
         point_device_id(key, point),
-        name=point_label(point),
+        name=point_label(point, several=several),
         manufacturer="Caruna",
         model=point.product,
         serial_number=point.identifier,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Final
@@ -22,6 +23,14 @@ class MeterKind(StrEnum):
     IMPORT = "electricity_import"
     EXPORT = "electricity_export"
     GAS = "gas"
+
+
+#: What a device is called: the kind of meter, never its serial or point (issue 23).
+_LABELS: Final = {
+    MeterKind.IMPORT: "Electricity meter",
+    MeterKind.EXPORT: "Electricity export meter",
+    MeterKind.GAS: "Gas meter",
+}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,6 +61,9 @@ class OctopusMeter:
     gas_unit: GasUnit | None = None
     #: The smart meter's device id, for Home Mini / Home Pro telemetry (electricity import).
     smart_device_id: str | None = None
+    #: What tells this meter apart from another of its kind on the account (the serial's last
+    #: four characters), or "" when it is the only one: see :func:`current_meters`.
+    distinction: str = ""
 
     @property
     def reports_kwh(self) -> bool:
@@ -82,13 +94,19 @@ class OctopusMeter:
 
     @property
     def device_name(self) -> str:
-        """The device's name as users see it (the serial tells two meters apart)."""
-        label = {
-            MeterKind.IMPORT: "Electricity meter",
-            MeterKind.EXPORT: "Electricity export meter",
-            MeterKind.GAS: "Gas meter",
-        }[self.kind]
-        return f"{label} {self.serial_number}"
+        """What the meter is: "Electricity meter", "Gas meter 0042" when the account has two.
+
+        Never the serial or the MPAN/MPRN: Home Assistant builds entity ids, friendly names and
+        our statistic names from it, and users paste those in public (issue 23). The full serial
+        is the device's serial number, and the ids keep the point and the serial.
+        """
+        label = _LABELS[self.kind]
+        return f"{label} {self.distinction}" if self.distinction else label
+
+    @property
+    def legacy_device_name(self) -> str:
+        """The name versions before issue 23 gave the device (its entity ids were made from it)."""
+        return f"{_LABELS[self.kind]} {self.serial_number}"
 
     def quantity_series(self, gas: GasSettings) -> StatisticSeries:
         """Consumption (kWh, or m³ for an unconverted SMETS2 gas meter) or export production."""
@@ -126,6 +144,26 @@ class OctopusMeter:
         return (kwh if gas.convert_to_kwh else 1.0), kwh
 
 
+def _told_apart(meters: dict[str, OctopusMeter]) -> dict[str, OctopusMeter]:
+    """Meters that share a kind get the last four characters of their serial in their names.
+
+    Two MPANs on one physical meter (a related MPAN) share the serial: those are told apart by
+    their points' last four digits instead.
+    """
+    kinds = Counter(meter.kind for meter in meters.values())
+    tails = Counter((meter.kind, meter.serial_number[-4:]) for meter in meters.values())
+    found = {}
+    for key, meter in meters.items():
+        if kinds[meter.kind] < 2:
+            found[key] = meter
+            continue
+        tail = meter.serial_number[-4:]
+        if tails[(meter.kind, tail)] > 1:
+            tail = meter.point.identifier[-4:]
+        found[key] = replace(meter, distinction=tail)
+    return found
+
+
 def current_meters(account: Account, now: datetime, *, provider: str) -> dict[str, OctopusMeter]:
     """Every meter on a point with a current agreement at a property not moved out of.
 
@@ -148,4 +186,4 @@ def current_meters(account: Account, now: datetime, *, provider: str) -> dict[st
                     smart_device_id=meter.device_id,
                 )
                 meters[found.key] = found
-    return meters
+    return _told_apart(meters)

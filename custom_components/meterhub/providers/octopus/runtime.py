@@ -21,6 +21,7 @@ from ...api.octopus import Account, OctopusClient
 from ...const import DOMAIN
 from ...devices import async_remove_stale_devices
 from ...entity import meter_device
+from ...privacy_rename import LegacyName, LegacyNames
 from ...sensor import MeterHubSensor
 from ...statistics import slug
 from ..base import ProviderConfigEntry, ProviderRuntime, device_id
@@ -233,6 +234,18 @@ class OctopusRuntime(ProviderRuntime):
             await telemetry.async_refresh()
         self.entry.async_create_background_task(
             self.hass, self.history.async_refresh(), "meterhub octopus history"
+        )
+
+    def legacy_names(self) -> LegacyNames:
+        """The serial-bearing names versions before issue 23 gave the meters' devices."""
+        return LegacyNames(
+            what="serial",
+            devices={
+                meter.device_id: LegacyName(
+                    name=meter.legacy_device_name, private=meter.serial_number
+                )
+                for meter in self.meters.values()
+            },
         )
 
     def diagnostics(self) -> dict[str, Any]:
