@@ -9,6 +9,11 @@ source (coordinator, reader) that reported it has succeeded since. Causes:
   the text names the source, the Meter Hub version and the issue tracker.
 - ``history_stalled``: a source that fills long-term statistics has failed for more than a day;
   the text gives the last hour that is in, so the user knows how far the dashboard goes.
+- ``port_missing``: the serial device of a P1 cable has been gone for longer than a USB
+  re-enumeration takes (the cable was unplugged or moved to another port). It is fixable: its
+  fix flow (this module is Home Assistant's ``repairs`` platform of Meter Hub, see
+  :func:`async_create_fix_flow`) lists the serial ports present and moves the entry to the
+  chosen one.
 
 Rejected credentials need no issue of ours: Home Assistant raises its own "reauthentication
 required" repair with the reauth flow and removes it when the flow succeeds.
@@ -27,6 +32,7 @@ from homeassistant.util import dt as dt_util
 from .const import CONF_PROVIDER, DOMAIN
 
 if TYPE_CHECKING:
+    from homeassistant.components.repairs import RepairsFlow
     from homeassistant.config_entries import ConfigEntry
     from homeassistant.core import HomeAssistant
 
@@ -34,6 +40,9 @@ if TYPE_CHECKING:
 
 API_CHANGED: Final = "api_changed"
 HISTORY_STALLED: Final = "history_stalled"
+PORT_MISSING: Final = "port_missing"
+#: Every cause an entry can have an issue for (removed with the entry).
+CAUSES: Final = (API_CHANGED, HISTORY_STALLED, PORT_MISSING)
 
 _DATA_KEY: Final = f"{DOMAIN}_problems"
 
@@ -61,14 +70,19 @@ class EntryProblems:
         placeholders: dict[str, str],
         *,
         learn_more_url: str | None = None,
+        is_fixable: bool = False,
     ) -> None:
-        """Raise (or refresh the text of) the cause's issue on behalf of ``source``."""
+        """Raise (or refresh the text of) the cause's issue on behalf of ``source``.
+
+        A fixable issue carries the entry id, which its fix flow needs.
+        """
         self.reporting.setdefault(cause, set()).add(source)
         ir.async_create_issue(
             hass,
             DOMAIN,
             issue_id(cause, self.entry_id),
-            is_fixable=False,
+            data={"entry_id": self.entry_id, "cause": cause} if is_fixable else None,
+            is_fixable=is_fixable,
             is_persistent=False,
             learn_more_url=learn_more_url,
             severity=ir.IssueSeverity.ERROR,
@@ -108,7 +122,7 @@ def entry_problems(hass: HomeAssistant, entry_id: str) -> EntryProblems:
 
 def async_remove_entry_issues(hass: HomeAssistant, entry_id: str) -> None:
     """Remove every issue of an entry that is deleted: nothing is left to repair."""
-    for cause in (API_CHANGED, HISTORY_STALLED):
+    for cause in CAUSES:
         ir.async_delete_issue(hass, DOMAIN, issue_id(cause, entry_id))
     hass.data.get(_DATA_KEY, {}).pop(entry_id, None)
 
@@ -126,3 +140,18 @@ async def async_source_placeholders(hass: HomeAssistant, entry: ConfigEntry[Any]
         "version": str(integration.version),
         "issue_tracker": integration.issue_tracker or "",
     }
+
+
+async def async_create_fix_flow(
+    hass: HomeAssistant, issue_id: str, data: dict[str, str | int | float | None] | None
+) -> RepairsFlow:
+    """The fix flow of a fixable issue (Home Assistant's repairs platform calls this).
+
+    Only ``port_missing`` is fixable: its flow lets the user pick the P1 cable's new port.
+    Imported here, not at the top: the provider package imports this module.
+    """
+    from .providers.dsmr.port_repair import PortMovedRepairFlow  # noqa: PLC0415
+
+    if not data or data.get("cause") != PORT_MISSING:
+        raise ValueError(f"issue {issue_id} has no fix flow")
+    return PortMovedRepairFlow(str(data["entry_id"]))
