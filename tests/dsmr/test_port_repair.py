@@ -2,7 +2,7 @@
 fix flow that moves the entry to the cable's new port.
 
 The meter sits on a real pseudo-terminal behind a symlink (a ``/dev/serial/by-id`` stand-in);
-unplugging closes the pty, so the link dangles as a by-id link does when the cable is pulled.
+unplugging closes the pty and removes the link, as udev does when the cable is pulled.
 Time is advanced with ``async_fire_time_changed``; nothing sleeps on a clock.
 """
 
@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+import serialx
 
 from custom_components.meterhub.api.dsmr import compose_telegram
 from custom_components.meterhub.const import DOMAIN
@@ -203,6 +204,11 @@ async def test_fix_flow_moves_the_entry_to_the_new_port(
         assert form["step_id"] == "choose_port"
         assert form["description_placeholders"]["port"] == pty_meter.path
         assert [field["name"] for field in form["data_schema"]] == ["port"]
+        # The serial ports the system has, as the P1 form lists them; any path can be typed.
+        select = form["data_schema"][0]["selector"]["select"]
+        present = await hass.async_add_executor_job(serialx.list_serial_ports)
+        assert set(select["options"]) == {port.device for port in present}
+        assert select["custom_value"] is True
         url = f"/api/repairs/issues/fix/{form['flow_id']}"
 
         # A port with nothing behind it: the form says so and nothing changes.

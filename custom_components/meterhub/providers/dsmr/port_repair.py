@@ -24,7 +24,7 @@ from ...api.errors import MeterHubApiError
 from ...const import CONF_PROVIDER, LOGGER
 from .. import REGISTRY
 from ..base import FormError
-from . import async_serial_ports
+from . import BY_ID, async_serial_ports
 from .const import CONF_DSMR_VERSION, CONF_PORT
 
 #: The validation errors the fix flow has words for (``issues.port_missing.fix_flow.error``).
@@ -59,6 +59,7 @@ class PortMovedRepairFlow(RepairsFlow):
             except FormError as err:
                 errors["base"] = err.error_key if err.error_key in _ERRORS else "unknown"
             except MeterHubApiError as err:
+                LOGGER.debug("The chosen port did not answer as this meter: %s", err)
                 errors["base"] = err.error_key if err.error_key in _ERRORS else "unknown"
                 placeholders.update(err.placeholders)
             except Exception:
@@ -77,7 +78,9 @@ class PortMovedRepairFlow(RepairsFlow):
                     self.hass.config_entries.async_schedule_reload(entry.entry_id)
                     return self.async_create_entry(data={})
         ports = await async_serial_ports(self.hass)
-        suggested = (user_input or {}).get(CONF_PORT) or (ports[0] if ports else None)
+        # Preselect only a cable's stable name; a bare /dev/ttyS0 is as likely a console.
+        stable = [port for port in ports if port.startswith(BY_ID)]
+        suggested = (user_input or {}).get(CONF_PORT) or (stable[0] if stable else None)
         schema = vol.Schema(
             {
                 vol.Required(CONF_PORT, default=suggested or vol.UNDEFINED): SelectSelector(

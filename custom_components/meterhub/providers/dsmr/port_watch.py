@@ -56,14 +56,22 @@ class PortWatch:
         #: Whether the repair is up (it is raised once, not on every reconnect attempt).
         self.raised = False
         self._checking = False
+        self._look_again = False
         self._grace_timer: CALLBACK_TYPE | None = None
         #: How often the device was found back (or the watch stopped): tells a stale look.
         self._back_count = 0
 
     @callback
     def connection_failed(self) -> None:
-        """The reader lost the port or could not open it: look whether the device is still there."""
-        if not self.watching or self._checking:
+        """The reader lost the port or could not open it: look whether the device is still there.
+
+        One look at a time; a failure during a look asks for another one after it, so the last
+        failure is always looked at (a device still closing can look present a moment longer).
+        """
+        if not self.watching:
+            return
+        if self._checking:
+            self._look_again = True
             return
         self._checking = True
         self.entry.async_create_task(
@@ -72,9 +80,15 @@ class PortWatch:
 
     async def _async_look_after_failure(self) -> None:
         try:
-            present = await self.hass.async_add_executor_job(port_present, self.port)
+            while True:
+                self._look_again = False
+                present = await self.hass.async_add_executor_job(port_present, self.port)
+                if not self._look_again or not self.watching:
+                    break
         finally:
             self._checking = False
+        if not self.watching:
+            return
         if present:
             self.port_back()
             return
