@@ -19,11 +19,15 @@ from homeassistant.config_entries import (
     OptionsFlowWithReload,
 )
 from homeassistant.core import callback
+from homeassistant.helpers.service_info.usb import UsbServiceInfo
 
 from .api.errors import MeterHubApiError
 from .const import CONF_PROVIDER, DOMAIN, LOGGER
 from .providers import REGISTRY
 from .providers.base import FormError, Provider, Validated
+from .providers.dsmr import DsmrProvider
+from .providers.dsmr.const import CONF_PORT
+from .providers.dsmr.discovery import async_discovered_port, async_port_in_use, discovery_id
 
 
 class MeterHubConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -34,6 +38,8 @@ class MeterHubConfigFlow(ConfigFlow, domain=DOMAIN):
     #: Placeholders of the error the form shows (a provider's own words, say); replaced, never
     #: mutated, so the shared class-level default stays empty.
     _error_placeholders: dict[str, str] = {}  # noqa: RUF012
+    #: Values the provider form starts with (the port of a discovered P1 cable).
+    _suggested: dict[str, Any] = {}  # noqa: RUF012
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Let the user pick the source; each menu option is a provider key and a step id."""
@@ -52,6 +58,22 @@ class MeterHubConfigFlow(ConfigFlow, domain=DOMAIN):
             return step
         raise AttributeError(name)
 
+    async def async_step_usb(self, discovery_info: UsbServiceInfo) -> ConfigFlowResult:
+        """A P1 cable was plugged in (the manifest's ``usb`` matchers): the P1 form, port chosen.
+
+        The user still picks the DSMR version and submits; the form then reads a telegram, as
+        for a port chosen by hand. A cable that an entry already reads is not offered again.
+        """
+        provider = REGISTRY.providers[DsmrProvider.key]
+        await self.async_set_unique_id(discovery_id(discovery_info))
+        self._abort_if_unique_id_configured()
+        port = await async_discovered_port(self.hass, discovery_info)
+        if await async_port_in_use(self.hass, provider.key, port):
+            return self.async_abort(reason="already_configured")
+        self.context["title_placeholders"] = {"name": discovery_info.description or port}
+        self._suggested = {CONF_PORT: port}
+        return await self._async_step_provider(provider, None)
+
     async def _async_step_provider(
         self, provider: Provider, user_input: dict[str, Any] | None
     ) -> ConfigFlowResult:
@@ -66,10 +88,10 @@ class MeterHubConfigFlow(ConfigFlow, domain=DOMAIN):
                     title=validated.title,
                     data={CONF_PROVIDER: provider.key, **validated.data},
                 )
-        schema = await provider.async_schema(self.hass, user_input or {})
+        schema = await provider.async_schema(self.hass, user_input or self._suggested)
         return self.async_show_form(
             step_id=provider.key,
-            data_schema=self.add_suggested_values_to_schema(schema, user_input),
+            data_schema=self.add_suggested_values_to_schema(schema, user_input or self._suggested),
             errors=errors,
             description_placeholders=self._placeholders(provider),
         )

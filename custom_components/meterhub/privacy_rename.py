@@ -131,7 +131,7 @@ async def async_offer_renames(
         severity=ir.IssueSeverity.WARNING,
         translation_key=f"{PRIVATE_ENTITY_IDS}_{legacy.what}",
         translation_placeholders={"source": placeholders["source"], "count": str(len(plan))},
-        data={"entry_id": entry.entry_id},
+        data={"entry_id": entry.entry_id, "cause": PRIVATE_ENTITY_IDS},
     )
 
 

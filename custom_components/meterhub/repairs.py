@@ -14,6 +14,11 @@ source (coordinator, reader) that reported it has succeeded since. Causes:
   coordinator, which alone can tell a quiet device from a provider that is down.
 - ``private_entity_ids``: entity ids an older version made from a meter serial or an address;
   the one fixable issue: its flow renames them (``privacy_rename.py``).
+- ``port_missing``: the serial device of a P1 cable has been gone for longer than a USB
+  re-enumeration takes (the cable was unplugged or moved to another port). It is fixable: its
+  fix flow (this module is Home Assistant's ``repairs`` platform of Meter Hub, see
+  :func:`async_create_fix_flow`) lists the serial ports present and moves the entry to the
+  chosen one.
 
 Rejected credentials need no issue of ours: Home Assistant raises its own "reauthentication
 required" repair with the reauth flow and removes it when the flow succeeds.
@@ -42,6 +47,9 @@ API_CHANGED: Final = "api_changed"
 HISTORY_STALLED: Final = "history_stalled"
 HOME_MINI_QUIET: Final = "home_mini_quiet"
 PRIVATE_ENTITY_IDS: Final = "private_entity_ids"
+PORT_MISSING: Final = "port_missing"
+#: Every cause an entry can have an issue for (removed with the entry).
+CAUSES: Final = (API_CHANGED, HISTORY_STALLED, HOME_MINI_QUIET, PRIVATE_ENTITY_IDS, PORT_MISSING)
 
 _DATA_KEY: Final = f"{DOMAIN}_problems"
 #: Where ``privacy_rename`` keeps each loaded entry's older device names.
@@ -72,14 +80,19 @@ class EntryProblems:
         *,
         learn_more_url: str | None = None,
         severity: ir.IssueSeverity = ir.IssueSeverity.ERROR,
+        is_fixable: bool = False,
     ) -> None:
-        """Raise (or refresh the text of) the cause's issue on behalf of ``source``."""
+        """Raise (or refresh the text of) the cause's issue on behalf of ``source``.
+
+        A fixable issue carries the entry id, which its fix flow needs.
+        """
         self.reporting.setdefault(cause, set()).add(source)
         ir.async_create_issue(
             hass,
             DOMAIN,
             issue_id(cause, self.entry_id),
-            is_fixable=False,
+            data={"entry_id": self.entry_id, "cause": cause} if is_fixable else None,
+            is_fixable=is_fixable,
             is_persistent=False,
             learn_more_url=learn_more_url,
             severity=severity,
@@ -123,7 +136,7 @@ def entry_problems(hass: HomeAssistant, entry_id: str) -> EntryProblems:
 
 def async_remove_entry_issues(hass: HomeAssistant, entry_id: str) -> None:
     """Remove every issue of an entry that is deleted: nothing is left to repair."""
-    for cause in (API_CHANGED, HISTORY_STALLED, HOME_MINI_QUIET, PRIVATE_ENTITY_IDS):
+    for cause in CAUSES:
         ir.async_delete_issue(hass, DOMAIN, issue_id(cause, entry_id))
     hass.data.get(_DATA_KEY, {}).pop(entry_id, None)
     hass.data.get(LEGACY_NAMES_KEY, {}).pop(entry_id, None)
@@ -147,7 +160,19 @@ async def async_source_placeholders(hass: HomeAssistant, entry: ConfigEntry[Any]
 async def async_create_fix_flow(
     hass: HomeAssistant, issue_id: str, data: dict[str, str | int | float | None] | None
 ) -> RepairsFlow:
-    """The flow behind a fixable issue: only ``private_entity_ids`` has one."""
-    from .privacy_rename import RenameEntityIdsFlow  # noqa: PLC0415 - it imports this module
+    """The fix flow of a fixable issue (Home Assistant's repairs platform calls this).
 
-    return RenameEntityIdsFlow(str((data or {}).get("entry_id", "")))
+    Two causes are fixable: ``port_missing`` (pick the P1 cable's new port) and
+    ``private_entity_ids`` (rename the sensor ids). Imported here, not at the top: both modules
+    import this one.
+    """
+    from .privacy_rename import RenameEntityIdsFlow  # noqa: PLC0415
+    from .providers.dsmr.port_repair import PortMovedRepairFlow  # noqa: PLC0415
+
+    cause = (data or {}).get("cause", PRIVATE_ENTITY_IDS)
+    entry_id = str((data or {}).get("entry_id", ""))
+    if cause == PORT_MISSING:
+        return PortMovedRepairFlow(entry_id)
+    if cause == PRIVATE_ENTITY_IDS:
+        return RenameEntityIdsFlow(entry_id)
+    raise ValueError(f"issue {issue_id} has no fix flow")

@@ -1,8 +1,8 @@
 """The DSMR stand-ins: real transports a meter's telegrams travel over.
 
 The integration opens the pty's slave through a symlink, the way a USB cable is opened through
-``/dev/serial/by-id``: unplugging is closing the master, plugging back in is a new pty behind the
-same link. The TCP server plays a ser2net/ESP dongle: every connected client gets what the meter
+``/dev/serial/by-id``: unplugging is closing the pty and removing the link, plugging back in is a
+new pty behind the same link. The TCP server plays a ser2net/ESP dongle: every connected client gets what the meter
 sends, and the test can cut the connections. :class:`Sender` plays the meter itself.
 """
 
@@ -35,7 +35,13 @@ class PtyMeter:
         self.link.symlink_to(os.ttyname(slave))
 
     def unplug(self) -> None:
-        """Close both ends: the reader sees the device vanish."""
+        """Close both ends and remove the link: the reader sees the device vanish.
+
+        The link goes too, as udev removes a ``/dev/serial/by-id`` link when the cable is pulled.
+        Left dangling, it would point at a ``/dev/pts`` number the kernel hands out again: a
+        retrying reader would open (and lock) another test's pseudo-terminal.
+        """
+        self.link.unlink(missing_ok=True)
         for fd in (self._master, self._slave):
             if fd is not None:
                 with contextlib.suppress(OSError):

@@ -81,6 +81,11 @@ def _list_ports() -> list[str]:
     return sorted(set(ports), key=lambda path: (not path.startswith(BY_ID), path))
 
 
+async def async_serial_ports(hass: HomeAssistant) -> list[str]:
+    """The serial ports the system has, listed in the executor (for forms and fix flows)."""
+    return await hass.async_add_executor_job(_list_ports)
+
+
 SMARTY_AUTH_KEY: Final = "00112233445566778899AABBCCDDEEFF"
 
 

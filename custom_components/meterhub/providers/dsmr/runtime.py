@@ -45,6 +45,7 @@ from .coordinator import DsmrCoordinator
 from .forwarding import Forwarder, forward_targets
 from .history import MbusStatistics
 from .model import MbusReading, P1Snapshot, mbus_readings
+from .port_watch import PortWatch
 from .sensors import (
     ELECTRICITY_SENSORS,
     DsmrSensor,
@@ -96,6 +97,7 @@ class DsmrRuntime(ProviderRuntime):
             keys=keys_of(entry.data) if PROFILES[self.version].encrypted else None,
             on_invalid_key=self._on_invalid_key,
         )
+        self.port_watch = PortWatch(hass, entry, entry.data[CONF_PORT])
         self.forwarders = [Forwarder(hass, url, key) for url, key in forward_targets(entry.options)]
         self._last_shown = -1e12
         self._update_due = True
@@ -149,6 +151,7 @@ class DsmrRuntime(ProviderRuntime):
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
         self.reader.close()
+        self.port_watch.stop()
         # Let imports already under way finish: cancelling the task would not stop the recorder
         # query it waits for, and each import is small and idempotent.
         await asyncio.gather(*self._statistic_tasks, return_exceptions=True)
@@ -162,7 +165,9 @@ class DsmrRuntime(ProviderRuntime):
     def _on_connection(self, connected: bool) -> None:
         if connected:
             self._update_due = True  # show the first telegram at once
+            self.port_watch.port_back()
             return
+        self.port_watch.connection_failed()
         if self.coordinator.data is not None:
             self.coordinator.async_set_update_error(
                 DsmrConnectionError("the P1 connection is lost; reconnecting")
