@@ -1,5 +1,6 @@
 """Put each provider's user guide (docs/<provider>.md) into README.md between the markers.
 
+Also the "Is Meter Hub for me?" table (docs/for-me.md) between its own markers near the top.
 The guides stay the single source; run this after editing one (a test checks README is current).
     python scripts/build_readme.py [--check]
 """
@@ -10,6 +11,7 @@ import sys
 ROOT = Path(__file__).resolve().parent.parent
 ORDER = ("dsmr", "dsmr_reader", "octopus", "enedis", "caruna", "korto")
 START, END = "<!-- provider sections -->", "<!-- end provider sections -->"
+FOR_ME, END_FOR_ME = "<!-- is it for me -->", "<!-- end is it for me -->"
 
 
 def demote(text: str) -> str:
@@ -25,7 +27,11 @@ def build(readme: str) -> str:
     ]
     head, _, rest = readme.partition(START)
     _, _, tail = rest.partition(END)
-    return f"{head}{START}\n\n" + "\n\n".join(guides) + f"\n\n{END}{tail}"
+    readme = f"{head}{START}\n\n" + "\n\n".join(guides) + f"\n\n{END}{tail}"
+    table = (ROOT / "docs" / "for-me.md").read_text().strip()
+    head, _, rest = readme.partition(FOR_ME)
+    _, _, tail = rest.partition(END_FOR_ME)
+    return f"{head}{FOR_ME}\n\n{table}\n\n{END_FOR_ME}{tail}" if rest else readme
 
 
 def main() -> int:

@@ -2,6 +2,10 @@
 
     python -m tools.devhass prepare CONFIG_DIR [--port 8123]   write the configuration
     python -m tools.devhass onboard [--url URL]                  create the user once HA answers
+    python -m tools.devhass demo [--url URL] [--port P1] [--cloud STATE]
+        add the demo's entries through the config flow API (a DSMR entry on the simulator at P1,
+        one per cloud stand-in of tools.demo_cloud, whose state file is STATE), wait for their
+        history and fill the energy dashboard (nothing is added when Meter Hub has entries already)
 
 Only what Meter Hub needs is loaded (no default_config: its discovery integrations reach for the
 network). The HTTP port goes into ``.storage/http``: an ``http:`` section in configuration.yaml
@@ -269,7 +273,7 @@ async def add_cloud_entries(base: str, entries: list[dict[str, Any]]) -> None:
                     r.raise_for_status()
 
 
-async def _websocket_call(base: str, calls: list[dict[str, Any]]) -> list[Any]:
+async def websocket_calls(base: str, calls: list[dict[str, Any]]) -> list[Any]:
     async with aiohttp.ClientSession() as session:
         token = await api_token(session, base)
         async with session.ws_connect(f"{base}/api/websocket") as ws:
@@ -313,7 +317,7 @@ async def configure_energy_dashboard(base: str) -> int:
     cost where the source prices in the dashboard's currency, euro). Live power for the "Now"
     view: the P1 meter's and the Octopus Home Mini's.
     """
-    entities, statistics = await _websocket_call(
+    entities, statistics = await websocket_calls(
         base,
         [
             {"type": "config/entity_registry/list"},
@@ -406,7 +410,7 @@ async def configure_energy_dashboard(base: str) -> int:
                 "number_energy_price": None,
             }
         )
-    await _websocket_call(base, [{"type": "energy/save_prefs", "energy_sources": sources}])
+    await websocket_calls(base, [{"type": "energy/save_prefs", "energy_sources": sources}])
     print(f"Energy dashboard: {len(sources)} sources from Meter Hub", flush=True)
     return len(sources)
 
@@ -416,7 +420,7 @@ async def wait_for_history(base: str, seconds: int = 120) -> float:
     wanted = ("dsmr_reader_", "octopus_", "caruna_", "enedis_", "korto_")
     started = time.monotonic()
     while time.monotonic() - started < seconds:
-        (statistics,) = await _websocket_call(
+        (statistics,) = await websocket_calls(
             base, [{"type": "recorder/list_statistic_ids", "statistic_type": "sum"}]
         )
         ids = [s["statistic_id"] for s in statistics]
