@@ -8,16 +8,39 @@ that loads and reads data can only have used the address in its entry data.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime, timedelta
+import re
 
+from freezegun.api import FrozenDateTimeFactory
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
+from custom_components.meterhub.const import DOMAIN
+from custom_components.meterhub.providers import octopus as octopus_provider
+from custom_components.meterhub.providers.caruna import CarunaProvider
 from custom_components.meterhub.providers.korto import KortoProvider
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType, InvalidData
 
+from .caruna.standin import (
+    OWN as CARUNA_CUSTOMER,
+    PASSWORD as CARUNA_PASSWORD,
+    USERNAME as CARUNA_USER,
+    running_portal,
+)
+from .enedis.conftest import advance
+from .enedis.standin import PRM as ENEDIS_PRM, TOKEN as ENEDIS_TOKEN, FakeGateway
 from .helpers import provider_at, start_flow
 from .korto.standin import APARTMENT_ID, GOOD_TOKEN, KortoStandIn, base_url, start_standin
+from .octopus.conftest import fill_standard
+from .octopus.standin import (
+    ACCOUNT as OCTOPUS_ACCOUNT,
+    GOOD_KEY as OCTOPUS_KEY,
+    FakeOctopus,
+    start_standin as start_octopus,
+)
 
 NOWHERE = "http://127.0.0.1:9/api/"
 
@@ -91,3 +114,67 @@ async def test_a_local_source_ignores_base_url(hass: HomeAssistant) -> None:
         await hass.config_entries.flow.async_configure(
             form["flow_id"], {"url": "http://127.0.0.1:9", "api_key": "k", "base_url": NOWHERE}
         )
+
+
+async def _load(hass: HomeAssistant, provider: str, unique_id: str, data: dict[str, str]) -> None:
+    entry = MockConfigEntry(
+        domain=DOMAIN, title=provider, unique_id=unique_id, data={"provider": provider, **data}
+    )
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert entry.state is ConfigEntryState.LOADED
+
+
+async def test_an_octopus_entry_with_base_url_talks_to_that_url(
+    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch, socket_enabled: None
+) -> None:
+    fake = FakeOctopus()
+    fill_standard(fake)
+    runner = await start_octopus(fake)
+    monkeypatch.setattr(octopus_provider, "API_BASE_URL", NOWHERE)
+    try:
+        await _load(
+            hass,
+            "octopus",
+            OCTOPUS_ACCOUNT,
+            {"api_key": OCTOPUS_KEY, "account_number": OCTOPUS_ACCOUNT, "base_url": fake.base_url},
+        )
+        assert fake.count(f"/accounts/{OCTOPUS_ACCOUNT}/") >= 1 or fake.count("graphql") >= 1
+    finally:
+        await runner.cleanup()
+
+
+async def test_a_caruna_entry_with_base_url_talks_to_that_url(
+    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch, socket_enabled: None
+) -> None:
+    provider_at(monkeypatch, CarunaProvider, "plus_url", NOWHERE)
+    async with running_portal() as portal:
+        await _load(
+            hass,
+            "caruna",
+            CARUNA_CUSTOMER,
+            {"username": CARUNA_USER, "password": CARUNA_PASSWORD, "base_url": portal.plus_url},
+        )
+        assert portal.calls["energy"] >= 1
+
+
+async def test_an_enedis_entry_with_base_url_talks_to_that_url(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker, freezer: FrozenDateTimeFactory
+) -> None:
+    """The gateway answers only at the proxy's address here, not at conso.boris.sh."""
+    await hass.config.async_set_time_zone("Europe/Paris")
+    freezer.move_to(datetime(2026, 6, 10, 7, 0, tzinfo=UTC))
+    gateway = FakeGateway(aioclient_mock, curve_from=date(2026, 6, 3))
+    aioclient_mock.get(re.compile(r"^https://proxy\.example/api/"), side_effect=gateway.handle)
+    await _load(
+        hass,
+        "enedis",
+        ENEDIS_PRM,
+        {"token": ENEDIS_TOKEN, "prm": ENEDIS_PRM, "base_url": "https://proxy.example/api"},
+    )
+    await advance(hass, freezer, timedelta(hours=1))
+    assert gateway.requests
+    assert all(
+        str(call[1]).startswith("https://proxy.example/api/") for call in aioclient_mock.mock_calls
+    )
