@@ -14,7 +14,11 @@ import re
 from freezegun.api import FrozenDateTimeFactory
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.meterhub.const import DOMAIN
 from custom_components.meterhub.providers import octopus as octopus_provider
@@ -62,7 +66,7 @@ def service_unreachable(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 async def test_an_entry_with_base_url_talks_to_that_url(
-    hass: HomeAssistant, proxy: KortoStandIn
+    hass: HomeAssistant, proxy: KortoStandIn, hass_client: ClientSessionGenerator
 ) -> None:
     form = await start_flow(hass, "korto")
     assert "base_url" not in {str(key) for key in form["data_schema"].schema}
@@ -80,6 +84,9 @@ async def test_an_entry_with_base_url_talks_to_that_url(
     meters = hass.states.async_all("sensor")
     assert meters
     assert any(state.state not in ("unknown", "unavailable") for state in meters)
+    # A proxy's address may carry credentials: diagnostics leave it out.
+    diagnostics = await get_diagnostics_for_config_entry(hass, hass_client, entry)
+    assert proxy.url not in repr(diagnostics)
 
 
 async def test_without_base_url_the_default_address_is_used(
