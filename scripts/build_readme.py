@@ -1,5 +1,6 @@
 """Put each provider's user guide (docs/<provider>.md) into README.md between the markers.
 
+Also the "Is Meter Hub for me?" table (docs/for-me.md) between its own markers near the top.
 The guides stay the single source; run this after editing one (a test checks README is current).
     python scripts/build_readme.py [--check]
 """
@@ -12,6 +13,7 @@ ORDER = ("dsmr", "dsmr_reader", "octopus", "enedis", "caruna", "korto")
 START, END = "<!-- provider sections -->", "<!-- end provider sections -->"
 #: Guides that are not about one source, each between its own markers, at README's level 2.
 GENERAL = {"examples": ("<!-- examples -->", "<!-- end examples -->")}
+FOR_ME, END_FOR_ME = "<!-- is it for me -->", "<!-- end is it for me -->"
 
 
 def demote(text: str) -> str:
@@ -28,7 +30,10 @@ def build(readme: str) -> str:
     readme = _between(readme, START, END, "\n\n".join(guides))
     for key, (start, end) in GENERAL.items():
         readme = _between(readme, start, end, (ROOT / "docs" / f"{key}.md").read_text().strip())
-    return readme
+    table = (ROOT / "docs" / "for-me.md").read_text().strip()
+    head, _, rest = readme.partition(FOR_ME)
+    _, _, tail = rest.partition(END_FOR_ME)
+    return f"{head}{FOR_ME}\n\n{table}\n\n{END_FOR_ME}{tail}" if rest else readme
 
 
 def _between(readme: str, start: str, end: str, text: str) -> str:

@@ -443,3 +443,30 @@ async def test_home_assistant_reads_the_icons(hass: HomeAssistant) -> None:
     )
     services = await async_get_icons(hass, "services", integrations={DOMAIN})
     assert services[DOMAIN]["refresh_history"]["service"] == "mdi:history"
+
+
+def test_readme_pictures_are_from_the_current_demo() -> None:
+    """docs/images/ holds what ``scripts/screenshots`` took from the current demo data.
+
+    Its manifest records the demo data's fingerprint and each picture's SHA-256; a changed demo
+    household (tools/demo_data.py) or a picture replaced by hand needs ``scripts/screenshots``
+    again. Every picture is shown in README.md, and README shows no other picture from there.
+    """
+    import hashlib
+    import json
+    import re
+
+    from tools.demo_data import fingerprint
+    from tools.screenshots import README_SHOTS
+
+    images = ROOT / "docs" / "images"
+    manifest = json.loads((images / "manifest.json").read_text())
+    assert manifest["demo_data"] == fingerprint(), "demo data changed: run scripts/screenshots"
+    assert tuple(manifest["images"]) == README_SHOTS
+    for name, digest in manifest["images"].items():
+        content = (images / name).read_bytes()
+        assert content.startswith(b"\x89PNG"), name
+        assert hashlib.sha256(content).hexdigest() == digest, f"{name} was not taken by the command"
+    readme = (ROOT / "README.md").read_text()
+    shown = set(re.findall(r"!\[[^]]*\]\(docs/images/([^)]+)\)", readme))
+    assert shown == set(README_SHOTS)

@@ -2,6 +2,10 @@
 
     python -m tools.devhass prepare CONFIG_DIR [--port 8123]   write the configuration
     python -m tools.devhass onboard [--url URL]                  create the user once HA answers
+    python -m tools.devhass demo [--url URL] [--port P1] [--cloud STATE]
+        add the demo's entries through the config flow API (a DSMR entry on the simulator at P1,
+        one per cloud stand-in of tools.demo_cloud, whose state file is STATE), wait for their
+        history and fill the energy dashboard (nothing is added when Meter Hub has entries already)
 
 Only what Meter Hub needs is loaded (no default_config: its discovery integrations reach for the
 network). The HTTP port goes into ``.storage/http``: an ``http:`` section in configuration.yaml
@@ -17,6 +21,8 @@ import json
 from pathlib import Path
 import socket
 import sys
+import time
+from typing import Any
 
 import aiohttp
 
@@ -211,80 +217,239 @@ async def wait_until_running(base: str, seconds: int = 900) -> None:
     raise TimeoutError(f"Home Assistant on {base} did not finish starting within {seconds} s")
 
 
-async def add_dsmr_entry(base: str, port: str, version: str = "5") -> None:
-    """Add a DSMR entry through the config flow API, unless one exists for this port."""
+async def _flow(
+    session: aiohttp.ClientSession, base: str, headers: dict[str, str], step: str, data: object
+) -> dict[str, Any]:
+    """Add one entry as the UI does: open the flow, pick ``step`` in the menu, submit ``data``."""
+    url = f"{base}/api/config/config_entries/flow"
+    async with session.post(url, json={"handler": "meterhub"}, headers=headers) as r:
+        flow = await r.json()
+    for body in ({"next_step_id": step}, data):
+        async with session.post(f"{url}/{flow['flow_id']}", json=body, headers=headers) as r:
+            flow = await r.json()
+    if flow.get("type") != "create_entry":
+        raise RuntimeError(f"could not add the {step} entry: {flow}")
+    return flow  # type: ignore[no-any-return]
+
+
+async def _entry_count(base: str) -> int:
     async with aiohttp.ClientSession() as session:
         headers = {"Authorization": f"Bearer {await api_token(session, base)}"}
         async with session.get(f"{base}/api/config/config_entries/entry", headers=headers) as r:
-            entries = await r.json()
-        if any(e["domain"] == "meterhub" for e in entries):
-            return
-        url = f"{base}/api/config/config_entries/flow"
-        async with session.post(url, json={"handler": "meterhub"}, headers=headers) as r:
-            flow = await r.json()
-        for body in ({"next_step_id": "dsmr"}, {"port": port, "dsmr_version": version}):
-            async with session.post(f"{url}/{flow['flow_id']}", json=body, headers=headers) as r:
-                flow = await r.json()
-        if flow.get("type") != "create_entry":
-            raise RuntimeError(f"could not add the DSMR entry: {flow}")
+            return len([e for e in await r.json() if e["domain"] == "meterhub"])
+
+
+async def add_dsmr_entry(base: str, port: str, version: str = "5") -> None:
+    """Add a DSMR entry reading ``port`` through the config flow API."""
+    async with aiohttp.ClientSession() as session:
+        headers = {"Authorization": f"Bearer {await api_token(session, base)}"}
+        await _flow(session, base, headers, "dsmr", {"port": port, "dsmr_version": version})
         print(f"Added a DSMR entry reading {port}", flush=True)
 
 
-async def configure_energy_dashboard(base: str) -> None:
-    """Point the energy dashboard at Meter Hub's DSMR registers and gas meter."""
+def read_cloud_state(state: Path, seconds: float = 60) -> dict[str, Any]:
+    """``tools.demo_cloud``'s state file, once the stand-ins have written it."""
+    deadline = time.monotonic() + seconds
+    while not state.exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{state} was not written: are the demo stand-ins running?")
+        time.sleep(0.2)
+    return json.loads(state.read_text())  # type: ignore[no-any-return]
+
+
+async def add_cloud_entries(base: str, entries: list[dict[str, Any]]) -> None:
+    """One entry per demo stand-in (``tools.demo_cloud``'s ``entries``), through the config flow.
+
+    The cloud providers get the hidden ``base_url`` entry key: the address of their stand-in.
+    """
+    async with aiohttp.ClientSession() as session:
+        headers = {"Authorization": f"Bearer {await api_token(session, base)}"}
+
+        async def add(entry: dict[str, Any]) -> None:
+            flow = await _flow(session, base, headers, entry["step"], entry["data"])
+            print(f"Added a demo {entry['step']} entry: {flow['title']}", flush=True)
+            reload = f"{base}/api/config/config_entries/entry/{flow['result']['entry_id']}/reload"
+            for _ in range(entry.get("reloads", 0)):
+                async with session.post(reload, headers=headers) as r:
+                    r.raise_for_status()
+
+        # Side by side, as several people adding entries at once: each waits on its own source.
+        await asyncio.gather(*(add(entry) for entry in entries))
+
+
+async def websocket_calls(base: str, calls: list[dict[str, Any]]) -> list[Any]:
     async with aiohttp.ClientSession() as session:
         token = await api_token(session, base)
         async with session.ws_connect(f"{base}/api/websocket") as ws:
             await ws.receive_json()
             await ws.send_json({"type": "auth", "access_token": token})
             await ws.receive_json()
-            await ws.send_json({"id": 1, "type": "config/entity_registry/list"})
-            entities = (await ws.receive_json())["result"]
-            ours = {e["unique_id"]: e["entity_id"] for e in entities if e["platform"] == "meterhub"}
+            results = []
+            for number, call in enumerate(calls, start=1):
+                await ws.send_json({"id": number, **call})
+                answer = await ws.receive_json()
+                if not answer.get("success"):
+                    raise RuntimeError(f"{call['type']} failed: {answer}")
+                results.append(answer["result"])
+            return results
 
-            def find(suffix: str) -> str | None:
-                return next((v for k, v in ours.items() if k.endswith(suffix)), None)
 
-            sources: list[dict[str, object]] = []
-            for tariff in ("1", "2"):
-                used = find(f"electricity_used_tariff_{tariff}")
-                if used:
-                    sources.append(
-                        {
-                            "type": "grid",
-                            "stat_energy_from": used,
-                            "stat_energy_to": find(f"electricity_delivered_tariff_{tariff}"),
-                            "stat_cost": None,
-                            "entity_energy_price": None,
-                            "number_energy_price": 0.25,
-                            "stat_compensation": None,
-                            "entity_energy_price_export": None,
-                            "number_energy_price_export": 0.07,
-                            "cost_adjustment_day": 0,
-                        }
-                    )
-            if gas := find("gas_meter_reading"):
+def _grid(
+    name: str, used: str | None, returned: str | None = None, **more: object
+) -> dict[str, Any]:
+    return {
+        "type": "grid",
+        "name": name,
+        "stat_energy_from": used,
+        "stat_energy_to": returned,
+        "stat_cost": None,
+        "entity_energy_price": None,
+        "number_energy_price": None,
+        "stat_compensation": None,
+        "entity_energy_price_export": None,
+        "number_energy_price_export": None,
+        "cost_adjustment_day": 0,
+        **more,
+    }
+
+
+async def configure_energy_dashboard(base: str) -> int:
+    """Point the energy dashboard at every Meter Hub source there is; returns how many.
+
+    The P1 registers start their history when Home Assistant compiles its first statistics, the
+    cloud sources and DSMR-reader bring weeks of history with them (imported statistics, with
+    cost where the source prices in the dashboard's currency, euro). Live power for the "Now"
+    view: the P1 meter's and the Octopus Home Mini's.
+    """
+    entities, statistics = await websocket_calls(
+        base,
+        [
+            {"type": "config/entity_registry/list"},
+            {"type": "recorder/list_statistic_ids", "statistic_type": "sum"},
+        ],
+    )
+    ours = {e["unique_id"]: e["entity_id"] for e in entities if e["platform"] == "meterhub"}
+    imported = [s["statistic_id"] for s in statistics if s["statistic_id"].startswith("meterhub:")]
+
+    def entity(suffix: str) -> str | None:
+        return next((v for k, v in ours.items() if k.endswith(suffix)), None)
+
+    def stat(prefix: str, suffix: str) -> str | None:
+        return next(
+            (s for s in imported if s.startswith(f"meterhub:{prefix}") and s.endswith(suffix)),
+            None,
+        )
+
+    sources: list[dict[str, Any]] = []
+    p1_power = entity("current_electricity_usage")
+    if used := stat("dsmr_reader_", "_electricity1"):
+        sources.append(
+            _grid(
+                "DSMR-reader (NL), low tariff",
+                used,
+                stat("dsmr_reader_", "_electricity1_returned"),
+                stat_cost=stat("dsmr_reader_", "_electricity_cost"),
+                **({"stat_rate": p1_power} if p1_power else {}),
+            )
+        )
+        sources.append(
+            _grid(
+                "DSMR-reader (NL), normal tariff",
+                stat("dsmr_reader_", "_electricity2"),
+                stat("dsmr_reader_", "_electricity2_returned"),
+            )
+        )
+    else:
+        for tariff in ("1", "2"):
+            if used := entity(f"electricity_used_tariff_{tariff}"):
+                power = {"stat_rate": p1_power} if p1_power and tariff == "1" else {}
                 sources.append(
-                    {
-                        "type": "gas",
-                        "stat_energy_from": gas,
-                        "stat_cost": None,
-                        "entity_energy_price": None,
-                        "number_energy_price": 1.3,
-                    }
+                    _grid(
+                        f"P1 meter, tariff {tariff}",
+                        used,
+                        entity(f"electricity_delivered_tariff_{tariff}"),
+                        number_energy_price=0.25,
+                        number_energy_price_export=0.07,
+                        **power,
+                    )
                 )
-            await ws.send_json({"id": 2, "type": "energy/save_prefs", "energy_sources": sources})
-            result = await ws.receive_json()
-            if not result.get("success"):
-                raise RuntimeError(f"energy dashboard not configured: {result}")
-            print(f"Energy dashboard: {len(sources)} sources from Meter Hub", flush=True)
+    if used := stat("octopus_", "_consumption"):
+        demand = entity("_current_demand")
+        sources.append(
+            _grid(
+                "Octopus Energy (UK, costs in GBP not shown)",
+                used,
+                stat("octopus_", "_production"),
+                **({"stat_rate": demand} if demand else {}),
+            )
+        )
+    if used := stat("enedis_", "_consumption"):
+        sources.append(_grid("Enedis Linky (FR)", used, stat("enedis_", "_production")))
+    if used := stat("caruna_", "_consumption"):
+        sources.append(_grid("Caruna (FI)", used, stat_cost=stat("caruna_", "_cost")))
+    gas = [
+        ("DSMR-reader gas", stat("dsmr_reader_", "_gas"), stat("dsmr_reader_", "_gas_cost")),
+        ("Octopus gas", stat("octopus_", "_volume"), None),
+        ("P1 gas meter", None if imported else entity("gas_meter_reading"), None),
+    ]
+    for name, reading, cost in gas:
+        if reading:
+            sources.append(
+                {
+                    "type": "gas",
+                    "name": name,
+                    "stat_energy_from": reading,
+                    "stat_cost": cost,
+                    "entity_energy_price": None,
+                    "number_energy_price": None if cost or reading.startswith("meterhub:") else 1.3,
+                }
+            )
+    for water in (s for s in imported if s.startswith("meterhub:korto_")):
+        sources.append(
+            {
+                "type": "water",
+                "stat_energy_from": water,
+                "stat_cost": None,
+                "entity_energy_price": None,
+                "number_energy_price": None,
+            }
+        )
+    await websocket_calls(base, [{"type": "energy/save_prefs", "energy_sources": sources}])
+    print(f"Energy dashboard: {len(sources)} sources from Meter Hub", flush=True)
+    return len(sources)
 
 
-async def demo(base: str, port: str) -> None:
-    """The demo's Meter Hub: a DSMR entry on the simulator, its sensors in the energy dashboard."""
+async def wait_for_history(base: str, seconds: int = 120) -> float:
+    """Wait until every demo source's history is in the recorder; returns the seconds it took."""
+    wanted = ("dsmr_reader_", "octopus_", "caruna_", "enedis_", "korto_")
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        (statistics,) = await websocket_calls(
+            base, [{"type": "recorder/list_statistic_ids", "statistic_type": "sum"}]
+        )
+        ids = [s["statistic_id"] for s in statistics]
+        if all(any(i.startswith(f"meterhub:{w}") for i in ids) for w in wanted):
+            return time.monotonic() - started
+        await asyncio.sleep(2)
+    missing = [w for w in wanted if not any(i.startswith(f"meterhub:{w}") for i in ids)]
+    print(f"No history yet from {missing} after {seconds} s", flush=True)
+    return time.monotonic() - started
+
+
+async def demo(base: str, port: str, cloud: Path | None) -> None:
+    """The demo: a DSMR entry on the simulator, one entry per cloud stand-in, the dashboard."""
     await wait_until_running(base)
+    if await _entry_count(base):
+        print("Meter Hub entries kept from an earlier run (scripts/develop --clean: none)")
+        return
     await add_dsmr_entry(base, port)
-    await asyncio.sleep(5)  # the first telegrams create the entities
+    if cloud is not None:
+        state = await asyncio.to_thread(read_cloud_state, cloud)
+        await add_cloud_entries(base, state["entries"])
+        took = await wait_for_history(base)
+        print(f"History of the demo sources imported in {took:.0f} s", flush=True)
+    else:
+        await asyncio.sleep(5)  # the first telegrams create the entities
     await configure_energy_dashboard(base)
 
 
@@ -299,13 +464,14 @@ def main() -> None:
     d = sub.add_parser("demo", help="add a DSMR entry and configure the energy dashboard")
     d.add_argument("--url", default="http://127.0.0.1:8123")
     d.add_argument("--port", default="socket://127.0.0.1:2001")
+    d.add_argument("--cloud", type=Path, default=None, help="tools.demo_cloud's state file")
     args = parser.parse_args()
     if args.command == "prepare":
         prepare(args.config_dir, args.port)
     elif args.command == "onboard":
         asyncio.run(onboard(args.url))
     else:
-        asyncio.run(demo(args.url, args.port))
+        asyncio.run(demo(args.url, args.port, args.cloud))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,12 @@
-"""End to end, as a person does it: a real Home Assistant, the P1 simulator, headless Chromium.
+"""End to end, as a person does it: a real Home Assistant, the demo's sources, headless Chromium.
 
-Settings -> Devices & services -> Add integration -> Meter Hub -> DSMR -> port and version ->
-submit; then the device page must show live values. Screenshots go to ``--shots`` (README images).
+The demo of ``scripts/develop``: the P1 simulator and the cloud stand-ins (``tools.demo_cloud``).
+Settings -> Devices & services -> Add integration -> Meter Hub (the menu of six sources) -> DSMR ->
+port and version -> submit; the device page must show live values. Then the cloud sources are
+added through the config flow API (as ``scripts/develop`` does), and the energy dashboard must show
+a week with cost, and its "Now" view the live power of the P1 meter and the Octopus Home Mini (the
+sum of their sensors' states). Last, Korto's stand-in refuses the token and the repair a user then
+sees is opened. Screenshots go to ``--shots`` (``scripts/screenshots``: the README's images).
 
     python -m tools.e2e_browser [--hass PATH] [--shots docs/images] [--keep]
 
@@ -20,6 +25,7 @@ import sys
 import tempfile
 import time
 
+import aiohttp
 from playwright.async_api import Page, async_playwright, expect
 
 from .devhass import (
@@ -27,11 +33,16 @@ from .devhass import (
     REPO,
     USER,
     Run,
+    add_cloud_entries,
+    api_token,
     configure_energy_dashboard,
     free_port,
     onboard,
     prepare,
+    read_cloud_state,
+    wait_for_history,
     wait_until_running,
+    websocket_calls,
 )
 
 CHROMIUM_ARGS = [
@@ -59,6 +70,8 @@ async def add_dsmr_entry(page: Page, base: str, port: str, shots: Path) -> None:
     await page.get_by_role("button", name="Add integration").click()
     await page.get_by_placeholder("Search for a brand name").fill("Meter Hub")
     await page.get_by_text("Meter Hub", exact=True).click()
+    await expect(page.get_by_text("DSMR smart meter (P1 port)")).to_be_visible(timeout=30_000)
+    await page.screenshot(path=shots / "add-integration.png")
     await page.get_by_text("DSMR smart meter (P1 port)").click()
     # The port is a picker: the serial ports Home Assistant sees, or any text typed in.
     await page.locator("ha-generic-picker ha-picker-field").first.click()
@@ -69,9 +82,15 @@ async def add_dsmr_entry(page: Page, base: str, port: str, shots: Path) -> None:
 
 
 async def show_device(page: Page, base: str, shots: Path, run: Run) -> None:
-    """Open the meter's device page and wait for live values from the simulator."""
-    await page.goto(f"{base}/config/integrations/integration/meterhub")
-    await page.get_by_text("Electricity meter", exact=True).click()
+    """Open the P1 meter's device page and wait for live values from the simulator."""
+    (devices,) = await websocket_calls(base, [{"type": "config/device_registry/list"}])
+    meter = next(
+        d
+        for d in devices
+        if any(domain == "meterhub" and key.startswith("dsmr_") for domain, key in d["identifiers"])
+        and d["name"] == "Electricity meter"
+    )
+    await page.goto(f"{base}/config/devices/device/{meter['id']}")
     # What a screen reader gets from the page: the sensors card lists "Power consumption 0.20 kW".
     live = re.compile(r"Power consumption (\d+(?:\.\d+)?\s?k?W)\b")
     found = None
@@ -82,11 +101,105 @@ async def show_device(page: Page, base: str, shots: Path, run: Run) -> None:
     run.check("device page shows live values", True, found.group(1))
 
 
+async def show_week(page: Page, base: str, shots: Path, run: Run) -> None:
+    """The energy dashboard over the last seven days: every source's history, with cost."""
+    await page.goto(f"{base}/energy")
+    await expect(page.get_by_role("tab", name="Summary")).to_be_visible(timeout=60_000)
+    await page.locator("ha-date-range-picker, energy-period-selector").first.click()
+    await page.get_by_text("Last 7 days", exact=True).click()
+    total = re.compile(r"Total costs €(\d[\d,]*\.\d\d)")
+    # Today's total shows first (often €0.00: costs are booked per day); wait for the week's.
+    cost = 0.0
+    for _ in range(60):
+        if found := total.search(await page.locator("body").aria_snapshot()):
+            cost = float(found.group(1).replace(",", ""))
+            if cost > 0:
+                break
+        await asyncio.sleep(1)
+    await page.wait_for_timeout(2000)  # charts animate in
+    await page.screenshot(path=shots / "energy-dashboard.png")
+    run.check("the energy dashboard shows a week with cost", cost > 0, f"€{cost:.2f}")
+
+
+async def _power_w(session: aiohttp.ClientSession, base: str, entity_ids: list[str]) -> float:
+    """The summed state of the Now view's power sensors, in W."""
+    total = 0.0
+    for entity_id in entity_ids:
+        async with session.get(f"{base}/api/states/{entity_id}") as response:
+            state = await response.json()
+        try:
+            value = float(state["state"])
+        except ValueError:
+            continue  # unavailable: the Now view counts it as nothing either
+        total += value * 1000 if state["attributes"].get("unit_of_measurement") == "kW" else value
+    return total
+
+
+async def show_now(page: Page, base: str, shots: Path, run: Run) -> None:
+    """The "Now" view shows the live power of the P1 meter and the Octopus Home Mini (issue 16).
+
+    It adds up the power sensors of the grid sources; the page must show that sum while the
+    Home Mini's sensor is above zero. Both move (the Home Mini is read once a minute), so the
+    page and the states are compared until they agree, for at most two minutes.
+    """
+    (prefs,) = await websocket_calls(base, [{"type": "energy/get_prefs"}])
+    sensors = [s["stat_rate"] for s in prefs["energy_sources"] if s.get("stat_rate")]
+    demand = next((s for s in sensors if s.endswith("_current_demand")), None)
+    await page.goto(f"{base}/energy")
+    await page.get_by_role("tab", name="Now").click()
+    shown = re.compile(r"Power usage (-?\d[\d,]*(?:\.\d+)?) (k?W)")
+    detail = "no Octopus demand sensor in the dashboard"
+    agreed = False
+    async with aiohttp.ClientSession() as session:
+        session.headers["Authorization"] = f"Bearer {await api_token(session, base)}"
+        for _ in range(120):
+            if demand is None:
+                break
+            before = await _power_w(session, base, sensors)
+            found = shown.search(await page.locator("body").aria_snapshot())
+            after = await _power_w(session, base, sensors)
+            octopus = await _power_w(session, base, [demand])
+            if found:
+                value = float(found.group(1).replace(",", ""))
+                watts = value * 1000 if found.group(2) == "kW" else value
+                detail = f"shown {found.group(0)}, sensors {before:.0f}/{after:.0f} W"
+                if octopus > 0 and any(abs(watts - s) < 0.5 for s in (before, after)):
+                    agreed = True
+                    detail += f", Home Mini {octopus:.0f} W"
+                    break
+            await asyncio.sleep(1)
+    await page.screenshot(path=shots / "energy-now.png")
+    run.check("the Now view shows the live power (P1 and Octopus Home Mini)", agreed, detail)
+
+
+async def show_repair(page: Page, base: str, control: str, shots: Path, run: Run) -> None:
+    """Korto stops accepting the token: the repair a user then sees, opened."""
+    async with aiohttp.ClientSession() as session:
+        async with session.post(f"{control}/demo/revoke/korto") as response:
+            response.raise_for_status()
+        session.headers["Authorization"] = f"Bearer {await api_token(session, base)}"
+        async with session.get(f"{base}/api/config/config_entries/entry") as response:
+            entries = await response.json()
+        korto = next(e for e in entries if e["title"].startswith("Korto"))
+        # The next poll would find out within hours; a reload (the entry's menu) finds out now.
+        reload = f"{base}/api/config/config_entries/entry/{korto['entry_id']}/reload"
+        async with session.post(reload) as response:
+            response.raise_for_status()
+    await page.goto(f"{base}/config/dashboard")
+    item = page.get_by_text("Authentication expired for Korto apartment")
+    await expect(item).to_be_visible(timeout=60_000)
+    await item.click()
+    await page.wait_for_timeout(1500)  # the dialog slides in
+    await page.screenshot(path=shots / "repair.png")
+    run.check("a repair shows when Korto refuses the token", True)
+
+
 async def main_async(args: argparse.Namespace) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="meterhub-e2e-"))
     shots: Path = args.shots
     run = Run(workdir)
     hass_port, sim_port = free_port(), free_port()
+    cloud_state = workdir / "demo-cloud.json"
     base = f"http://127.0.0.1:{hass_port}"
     python = sys.executable
     try:
@@ -102,6 +215,16 @@ async def main_async(args: argparse.Namespace) -> int:
             "60",
             "--solar",
             log="simulator.log",
+        )
+        await run.start(
+            python,
+            "-m",
+            "tools.demo_cloud",
+            "--base-port",
+            "0",
+            "--state",
+            str(cloud_state),
+            log="demo-cloud.log",
         )
         await run.start(str(args.hass), "-c", str(workdir / "config"), log="hass.log")
         started = time.monotonic()
@@ -122,13 +245,14 @@ async def main_async(args: argparse.Namespace) -> int:
                 run.check("add the DSMR entry through the UI", True)
                 await page.keyboard.press("Escape")
                 await show_device(page, base, shots, run)
+                cloud = await asyncio.to_thread(read_cloud_state, cloud_state)
+                await add_cloud_entries(base, cloud["entries"])
+                took = await wait_for_history(base)
+                run.check("the demo sources' history is imported", True, f"{took:.0f} s")
                 await configure_energy_dashboard(base)
-                await page.goto(f"{base}/energy")
-                await page.get_by_role("tab", name="Electricity").click()
-                await expect(page.get_by_text("Loading...")).to_be_hidden(timeout=60_000)
-                await page.wait_for_timeout(3000)  # charts animate in
-                await page.screenshot(path=shots / "energy-dashboard.png")
-                run.check("energy dashboard uses Meter Hub's sensors", True)
+                await show_week(page, base, shots, run)
+                await show_now(page, base, shots, run)
+                await show_repair(page, base, cloud["control"], shots, run)
             except Exception as err:
                 await page.screenshot(path=shots / "failure.png")
                 run.check("browser flow", False, f"{type(err).__name__}: {err}".splitlines()[0])

@@ -19,15 +19,34 @@ from homeassistant.config_entries import (
     OptionsFlowWithReload,
 )
 from homeassistant.core import callback
+from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.service_info.usb import UsbServiceInfo
 
 from .api.errors import MeterHubApiError
 from .const import CONF_PROVIDER, DOMAIN, LOGGER
 from .providers import REGISTRY
-from .providers.base import FormError, Provider, Validated
+from .providers.base import CONF_BASE_URL, FormError, Provider, Validated
 from .providers.dsmr import DsmrProvider
 from .providers.dsmr.const import CONF_PORT
 from .providers.dsmr.discovery import async_discovered_port, async_port_in_use, discovery_id
+
+
+def _service_address(
+    provider: Provider, user_input: Mapping[str, Any], errors: dict[str, str]
+) -> str | None:
+    """The ``base_url`` a flow was given for a cloud provider (None: the service itself).
+
+    Not a form field: documented as an advanced option for pointing the client at a proxy. A value
+    that is not an http(s) address is a ``cannot_connect`` error; other unknown keys are ignored.
+    """
+    address = user_input.get(CONF_BASE_URL) if provider.has_base_url else None
+    if not address:
+        return None
+    try:
+        return str(cv.url(address))
+    except vol.Invalid:
+        errors["base"] = "cannot_connect"
+        return None
 
 
 class MeterHubConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -80,18 +99,29 @@ class MeterHubConfigFlow(ConfigFlow, domain=DOMAIN):
         """Show the provider's form; on submit validate and create the entry."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            validated = await self._async_validate(provider, user_input, errors)
+            address = _service_address(provider, user_input, errors)
+            data = {**user_input, CONF_BASE_URL: address} if address else user_input
+            validated = None if errors else await self._async_validate(provider, data, errors)
             if validated is not None:
                 await self.async_set_unique_id(validated.unique_id)
                 self._abort_if_unique_id_configured()
                 return self.async_create_entry(
                     title=validated.title,
-                    data={CONF_PROVIDER: provider.key, **validated.data},
+                    data={
+                        CONF_PROVIDER: provider.key,
+                        **validated.data,
+                        **({CONF_BASE_URL: address} if address else {}),
+                    },
                 )
         schema = await provider.async_schema(self.hass, user_input or self._suggested)
+        shown = self.add_suggested_values_to_schema(schema, user_input or self._suggested)
+        if provider.has_base_url:
+            # Not a field: the service's address (``base_url``, for a proxy or a local copy of the
+            # API) is accepted from whoever drives the flow through Home Assistant's REST API.
+            shown = vol.Schema(shown.schema, extra=vol.ALLOW_EXTRA)
         return self.async_show_form(
             step_id=provider.key,
-            data_schema=self.add_suggested_values_to_schema(schema, user_input or self._suggested),
+            data_schema=shown,
             errors=errors,
             description_placeholders=self._placeholders(provider),
         )

@@ -16,6 +16,8 @@ CONF_PROVIDER: Final = "provider"
 REDACT_KEYS: Final = frozenset(
     {
         "api_key",
+        # A proxy's address may carry credentials (https://user:secret@proxy/...).
+        "base_url",
         "token",
         "password",
         "username",

@@ -65,7 +65,7 @@ def _lines_v5(reading: Reading, version: str) -> list[str]:
     lines = [
         "1-3:0.2.8(50)",
         f"0-0:1.0.0({ts})",
-        f"0-0:96.1.1({hex_id('E0044007131650618')})",
+        f"0-0:96.1.1({hex_id('E0000000000DEMO01')})",
         f"1-0:1.8.1({reading.used[0]:010.3f}*kWh)",
         f"1-0:1.8.2({reading.used[1]:010.3f}*kWh)",
         f"1-0:2.8.1({reading.delivered[0]:010.3f}*kWh)",
@@ -95,7 +95,7 @@ def _lines_v5(reading: Reading, version: str) -> list[str]:
     gas_ts = dsmr_timestamp(reading.gas_time, version)
     lines += [
         "0-1:24.1.0(003)",
-        f"0-1:96.1.0({hex_id('G0039001652050216')})",
+        f"0-1:96.1.0({hex_id('G0000000000DEMO01')})",
         f"0-1:24.2.1({gas_ts})({reading.gas:09.3f}*m3)",
     ]
     return lines
@@ -162,7 +162,7 @@ def _lines_v4(reading: Reading) -> list[str]:
 def _lines_v22(reading: Reading) -> list[str]:
     gas_ts = dsmr_timestamp(reading.gas_time, "2.2")[:-1]
     return [
-        f"0-0:96.1.1({hex_id('E0044007131650618')[:28]})",
+        f"0-0:96.1.1({hex_id('E0000000000DEMO01')[:28]})",
         f"1-0:1.8.1({reading.used[0]:09.3f}*kWh)",
         f"1-0:1.8.2({reading.used[1]:09.3f}*kWh)",
         f"1-0:2.8.1({reading.delivered[0]:09.3f}*kWh)",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 import probatio as vol
 
@@ -29,6 +29,15 @@ from ..const import CONF_PROVIDER, DOMAIN
 
 if TYPE_CHECKING:
     from ..privacy_rename import LegacyNames
+
+#: Entry data key of a cloud service's address: absent means the service itself. An advanced option
+#: (the form shows it only in advanced mode) for going through a proxy or a local copy of the API.
+CONF_BASE_URL: Final = "base_url"
+
+
+def base_url(data: Mapping[str, Any], default: str) -> str:
+    """The address a client talks to: the entry's ``base_url`` if it has one, else ``default``."""
+    return str(data.get(CONF_BASE_URL) or default)
 
 
 def device_id(key: str, *parts: str) -> str:
@@ -167,6 +176,9 @@ class Provider[RuntimeT: ProviderRuntime = ProviderRuntime](ABC):
     #: Fields a reauthentication asks for again (keys, tokens, passwords).
     secret_fields: ClassVar[tuple[str, ...]] = ()
     platforms: ClassVar[tuple[Platform, ...]] = (Platform.SENSOR,)
+    #: A cloud service whose address may be changed (``base_url`` in the entry data, asked for
+    #: only in advanced mode). Local sources have their address in the form anyway.
+    has_base_url: ClassVar[bool] = False
 
     @abstractmethod
     async def async_schema(self, hass: HomeAssistant, defaults: Mapping[str, Any]) -> vol.Schema:

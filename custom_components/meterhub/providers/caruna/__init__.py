@@ -35,7 +35,7 @@ from homeassistant.helpers.selector import (
 )
 
 from ...api.caruna import PLUS_URL, CarunaClient, CarunaResponseError
-from ..base import FormError, Provider, Validated, entry_title
+from ..base import FormError, Provider, Validated, base_url, entry_title
 from .runtime import (
     CONF_TRANSFER_PRICE,
     POINTS_INTERVAL,
@@ -66,6 +66,7 @@ class CarunaProvider(Provider[CarunaRuntime]):
 
     key: ClassVar[str] = "caruna"
     secret_fields = (CONF_PASSWORD,)
+    has_base_url = True
 
     def __init__(self, plus_url: str = PLUS_URL) -> None:
         """``plus_url`` is the portal's address (tests point it at a local stand-in)."""
@@ -94,7 +95,7 @@ class CarunaProvider(Provider[CarunaRuntime]):
             login_session,
             str(data[CONF_USERNAME]).strip(),
             str(data[CONF_PASSWORD]),
-            plus_url=self.plus_url,
+            plus_url=base_url(data, self.plus_url),
             auth_failures_before_reauth=1,
         )
 

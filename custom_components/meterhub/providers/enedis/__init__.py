@@ -21,13 +21,14 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.util import dt as dt_util
 
 from ...api.enedis import (
+    DEFAULT_BASE_URL,
     MAX_CURVE_DAYS,
     EnedisClient,
     EnedisHistoryLimitError,
     EnedisRateLimitError,
     valid_prm,
 )
-from ..base import FormError, Provider, Validated
+from ..base import FormError, Provider, Validated, base_url
 from .coordinator import BUDGET, EnedisCoordinator
 from .options import (
     CONF_PRM,
@@ -47,6 +48,7 @@ class EnedisProvider(Provider[EnedisRuntime]):
 
     key: ClassVar[str] = "enedis"
     secret_fields = (CONF_TOKEN,)
+    has_base_url = True
 
     async def async_schema(self, hass: HomeAssistant, defaults: Mapping[str, Any]) -> vol.Schema:
         """Token and PRM."""
@@ -70,7 +72,9 @@ class EnedisProvider(Provider[EnedisRuntime]):
         if budget.room_at(now, 1) > now:
             # Someone retrying the form in a loop must not get the address banned either.
             raise EnedisRateLimitError("request budget reached")
-        client = EnedisClient(async_get_clientsession(hass), token, prm)
+        client = EnedisClient(
+            async_get_clientsession(hass), token, prm, base_url=base_url(data, DEFAULT_BASE_URL)
+        )
         today = paris_day(now)
         try:
             await client.load_curve("consumption", today - timedelta(days=MAX_CURVE_DAYS), today)
@@ -91,7 +95,12 @@ class EnedisProvider(Provider[EnedisRuntime]):
     ) -> EnedisRuntime:
         """The client, the coordinator and the runtime; the store is read when it starts."""
         prm = entry.data[CONF_PRM]
-        client = EnedisClient(async_get_clientsession(hass), entry.data[CONF_TOKEN], prm)
+        client = EnedisClient(
+            async_get_clientsession(hass),
+            entry.data[CONF_TOKEN],
+            prm,
+            base_url=base_url(entry.data, DEFAULT_BASE_URL),
+        )
         coordinator = EnedisCoordinator(
             hass,
             entry,

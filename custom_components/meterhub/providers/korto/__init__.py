@@ -34,7 +34,7 @@ from ...api.korto import (
     KortoUnknownApartmentError,
     normalise_token,
 )
-from ..base import FormError, Provider, Validated, entry_title, number_box
+from ..base import FormError, Provider, Validated, base_url, entry_title, number_box
 from .runtime import KortoConfigEntry, KortoRuntime
 from .store import ReadingStore
 
@@ -53,6 +53,7 @@ class KortoProvider(Provider[KortoRuntime]):
 
     key: ClassVar[str] = "korto"
     secret_fields = (CONF_TOKEN,)
+    has_base_url = True
 
     def __init__(self, base_url: str = DEFAULT_BASE_URL) -> None:
         """``base_url`` is Korto's GraphQL endpoint (a local stand-in in tests)."""
@@ -84,7 +85,9 @@ class KortoProvider(Provider[KortoRuntime]):
         expires = jwt_expiry(token)
         if expires is not None and expires <= datetime.now(UTC):
             raise KortoAuthError("the token has expired")
-        client = KortoClient(async_get_clientsession(hass), token, base_url=self.base_url)
+        client = KortoClient(
+            async_get_clientsession(hass), token, base_url=base_url(data, self.base_url)
+        )
         try:
             await client.async_meters(apartment_id)
         except KortoUnknownApartmentError as err:
@@ -100,7 +103,9 @@ class KortoProvider(Provider[KortoRuntime]):
     ) -> KortoRuntime:
         """The client and the runtime; the store is loaded when the runtime starts."""
         token = str(entry.data[CONF_TOKEN])
-        client = KortoClient(async_get_clientsession(hass), token, base_url=self.base_url)
+        client = KortoClient(
+            async_get_clientsession(hass), token, base_url=base_url(entry.data, self.base_url)
+        )
         return KortoRuntime(
             hass,
             entry,

@@ -13,7 +13,7 @@ from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from ...api.octopus import DEFAULT_BASE_URL, OctopusClient
-from ..base import FormError, Provider, Validated, entry_title
+from ..base import FormError, Provider, Validated, base_url, entry_title
 from .history import DEFAULT_BACKFILL_DAYS
 from .meters import GasSettings
 from .runtime import OctopusConfigEntry, OctopusRuntime
@@ -49,6 +49,7 @@ class OctopusProvider(Provider[OctopusRuntime]):
 
     key: ClassVar[str] = "octopus"
     secret_fields = (CONF_API_KEY,)
+    has_base_url = True
 
     async def async_schema(self, hass: HomeAssistant, defaults: Mapping[str, Any]) -> vol.Schema:
         """API key and account number."""
@@ -65,7 +66,9 @@ class OctopusProvider(Provider[OctopusRuntime]):
         if not _ACCOUNT_RE.match(account_number):
             raise FormError(CONF_ACCOUNT_NUMBER, "invalid_account")
         api_key = str(data[CONF_API_KEY]).strip()
-        client = OctopusClient(async_get_clientsession(hass), api_key, base_url=API_BASE_URL)
+        client = OctopusClient(
+            async_get_clientsession(hass), api_key, base_url=base_url(data, API_BASE_URL)
+        )
         await client.async_get_account(account_number)
         return Validated(
             title=entry_title(hass, self.key, "Octopus Energy", account_number),
@@ -95,7 +98,9 @@ class OctopusProvider(Provider[OctopusRuntime]):
                 options={k: v for k, v in entry.options.items() if k != RETIRED_GAS_REPORTS_KWH},
             )
         client = OctopusClient(
-            async_get_clientsession(hass), entry.data[CONF_API_KEY], base_url=API_BASE_URL
+            async_get_clientsession(hass),
+            entry.data[CONF_API_KEY],
+            base_url=base_url(entry.data, API_BASE_URL),
         )
         return OctopusRuntime(
             hass,
