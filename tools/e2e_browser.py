@@ -83,13 +83,25 @@ async def add_dsmr_entry(page: Page, base: str, port: str, shots: Path) -> None:
 
 async def show_device(page: Page, base: str, shots: Path, run: Run) -> None:
     """Open the P1 meter's device page and wait for live values from the simulator."""
-    (devices,) = await websocket_calls(base, [{"type": "config/device_registry/list"}])
-    meter = next(
-        d
-        for d in devices
-        if any(domain == "meterhub" and key.startswith("dsmr_") for domain, key in d["identifiers"])
-        and d["name"] == "Electricity meter"
-    )
+    meter = None
+    async with asyncio.timeout(60):
+        # The entry is set up after the flow's "Success": its device follows the first telegram.
+        while meter is None:
+            (devices,) = await websocket_calls(base, [{"type": "config/device_registry/list"}])
+            meter = next(
+                (
+                    d
+                    for d in devices
+                    if d["name"] == "Electricity meter"
+                    and any(
+                        domain == "meterhub" and key.startswith("dsmr_")
+                        for domain, key in d["identifiers"]
+                    )
+                ),
+                None,
+            )
+            if meter is None:
+                await asyncio.sleep(1)
     await page.goto(f"{base}/config/devices/device/{meter['id']}")
     # What a screen reader gets from the page: the sensors card lists "Power consumption 0.20 kW".
     live = re.compile(r"Power consumption (\d+(?:\.\d+)?\s?k?W)\b")
