@@ -222,7 +222,8 @@ async def add_dsmr_entry(base: str, port: str, version: str = "5") -> None:
         url = f"{base}/api/config/config_entries/flow"
         async with session.post(url, json={"handler": "meterhub"}, headers=headers) as r:
             flow = await r.json()
-        for body in ({"next_step_id": "dsmr"}, {"port": port, "dsmr_version": version}):
+        steps = ({"next_step_id": "dsmr"}, {"port": port}, {"dsmr_version": version})
+        for body in steps:
             async with session.post(f"{url}/{flow['flow_id']}", json=body, headers=headers) as r:
                 flow = await r.json()
         if flow.get("type") != "create_entry":

@@ -7,7 +7,7 @@ entry is created, so a wrong key is a form error rather than a dead entry.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import probatio as vol
@@ -23,7 +23,7 @@ from homeassistant.core import callback
 from .api.errors import MeterHubApiError
 from .const import CONF_PROVIDER, DOMAIN, LOGGER
 from .providers import REGISTRY
-from .providers.base import FormError, Provider, Validated
+from .providers.base import DETAILS_STEP, FormError, Probed, Provider, Validated
 
 
 class MeterHubConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -34,44 +34,91 @@ class MeterHubConfigFlow(ConfigFlow, domain=DOMAIN):
     #: Placeholders of the error the form shows (a provider's own words, say); replaced, never
     #: mutated, so the shared class-level default stays empty.
     _error_placeholders: dict[str, str] = {}  # noqa: RUF012
+    #: What the first step of a two-step provider form found (see ``Provider.probe_fields``).
+    _probed: Probed | None = None
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Let the user pick the source; each menu option is a provider key and a step id."""
         return self.async_show_menu(step_id="user", menu_options=REGISTRY.keys())
 
     def __getattr__(self, name: str) -> Any:
-        """Resolve ``async_step_<provider key>`` to the shared provider step.
+        """Resolve ``async_step_<provider key>`` (and ``<key>_details``) to the shared steps.
 
         The flow manager looks steps up by name; this keeps one implementation for every provider.
         """
-        if name.startswith("async_step_") and (provider := REGISTRY.get(name[11:])) is not None:
+        step = name.removeprefix("async_step_")
+        if step != name and (chosen := REGISTRY.get(step)) is not None:
 
-            async def step(user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-                return await self._async_step_provider(provider, user_input)
+            async def first(user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+                return await self._async_step_provider(chosen, user_input)
 
-            return step
+            return first
+        key, _, suffix = step.rpartition("_")
+        probing = REGISTRY.get(key) if step != name and suffix == DETAILS_STEP else None
+        if probing is not None and probing.probe_fields:
+
+            async def details(user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+                return await self._async_step_details(probing, user_input)
+
+            return details
         raise AttributeError(name)
 
     async def _async_step_provider(
         self, provider: Provider, user_input: dict[str, Any] | None
     ) -> ConfigFlowResult:
-        """Show the provider's form; on submit validate and create the entry."""
+        """Show the provider's form; on submit validate and create the entry.
+
+        A provider with ``probe_fields`` gets only those here; once they check out, the rest of
+        its form follows in the details step.
+        """
         errors: dict[str, str] = {}
-        if user_input is not None:
+        if user_input is not None and provider.probe_fields:
+            self._probed = await self._async_guarded(
+                provider, provider.async_probe(self.hass, user_input), errors
+            )
+            if self._probed is not None:
+                return await self._async_step_details(provider, None)
+        elif user_input is not None:
             validated = await self._async_validate(provider, user_input, errors)
             if validated is not None:
-                await self.async_set_unique_id(validated.unique_id)
-                self._abort_if_unique_id_configured()
-                return self.async_create_entry(
-                    title=validated.title,
-                    data={CONF_PROVIDER: provider.key, **validated.data},
-                )
+                return await self._async_create(provider, validated)
         schema = await provider.async_schema(self.hass, user_input or {})
+        if provider.probe_fields:
+            schema = _fields(schema, lambda field: field in provider.probe_fields)
         return self.async_show_form(
             step_id=provider.key,
             data_schema=self.add_suggested_values_to_schema(schema, user_input),
             errors=errors,
             description_placeholders=self._placeholders(provider),
+        )
+
+    async def _async_step_details(
+        self, provider: Provider, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        """The rest of the provider's form, preselected with what the probe found."""
+        assert self._probed is not None  # the first step probed before coming here
+        errors: dict[str, str] = {}
+        values = {**self._probed.defaults, **(user_input or {})}
+        if user_input is not None:
+            validated = await self._async_validate(provider, values, errors)
+            if validated is not None:
+                return await self._async_create(provider, validated)
+        schema = await provider.async_schema(self.hass, values)
+        return self.async_show_form(
+            step_id=f"{provider.key}_{DETAILS_STEP}",
+            data_schema=self.add_suggested_values_to_schema(
+                _fields(schema, lambda field: field not in provider.probe_fields), user_input
+            ),
+            errors=errors,
+            description_placeholders={**self._probed.placeholders, **self._placeholders(provider)},
+        )
+
+    async def _async_create(self, provider: Provider, validated: Validated) -> ConfigFlowResult:
+        """The new entry, unless this meter or account is already set up."""
+        await self.async_set_unique_id(validated.unique_id)
+        self._abort_if_unique_id_configured()
+        return self.async_create_entry(
+            title=validated.title, data={CONF_PROVIDER: provider.key, **validated.data}
         )
 
     def _placeholders(self, provider: Provider) -> dict[str, str]:
@@ -136,9 +183,15 @@ class MeterHubConfigFlow(ConfigFlow, domain=DOMAIN):
         self, provider: Provider, data: Mapping[str, Any], errors: dict[str, str]
     ) -> Validated | None:
         """Run the provider's check; fill ``errors`` with what the form should say."""
+        return await self._async_guarded(provider, provider.async_validate(self.hass, data), errors)
+
+    async def _async_guarded[T](
+        self, provider: Provider, check: Awaitable[T], errors: dict[str, str]
+    ) -> T | None:
+        """Await a provider's check (validate or probe); its errors become the form's."""
         self._error_placeholders = {}
         try:
-            return await provider.async_validate(self.hass, data)
+            return await check
         except FormError as err:
             errors[err.field] = err.error_key
         except MeterHubApiError as err:
@@ -200,6 +253,11 @@ class MeterHubOptionsFlow(OptionsFlowWithReload):
             ),
             errors=errors,
         )
+
+
+def _fields(schema: vol.Schema, keep: Callable[[str], bool]) -> vol.Schema:
+    """The part of a form whose fields ``keep`` accepts."""
+    return vol.Schema({key: value for key, value in schema.schema.items() if keep(str(key))})
 
 
 def _provider_of(entry: ConfigEntry) -> Provider:

@@ -45,6 +45,10 @@ from .errors import ApiAuthError, ApiConnectionError, ApiResponseError, MeterHub
 
 _LOGGER = logging.getLogger(__name__)
 
+#: What :func:`detect_in_bytes` says of DLMS frames: some encrypted version (which one, the
+#: frames do not tell before they are decrypted).
+ENCRYPTED: Final = "encrypted"
+
 BACKOFF_MIN: Final = 1.0
 BACKOFF_MAX: Final = 60.0
 #: A meter sends a telegram every second (DSMR 5) or every ten seconds (DSMR 2.2/4).
@@ -87,6 +91,19 @@ class DsmrWrongVersionError(DsmrError, ApiResponseError):
     def placeholders(self) -> dict[str, str]:
         """The version the data looks like, for the form's message (a dash when unknown)."""
         return {"detected": self.detected or "-"}
+
+
+class DsmrKeyRequiredError(DsmrWrongVersionError):
+    """Encrypted frames arrive, and the chosen version is a plain one (or no key was given).
+
+    Its own message, because the way out is not another version but the key from the grid operator.
+    """
+
+    error_key = "key_required"
+
+    def __init__(self, message: str) -> None:
+        """The data is encrypted: that is all there is to detect."""
+        super().__init__(message, ENCRYPTED)
 
 
 class DsmrInvalidKeyError(DsmrError, ApiAuthError):
@@ -542,7 +559,7 @@ def detect_in_bytes(data: bytes) -> str | None:
     buffer = EncryptedTelegramBuffer()
     buffer.append(data)
     if next(iter(buffer.get_all()), None) is not None:
-        return "encrypted"
+        return ENCRYPTED
     return None
 
 
@@ -596,12 +613,19 @@ class _P1Protocol(asyncio.Protocol):
 
 
 async def _async_open(
-    port: str, profile: VersionProfile, protocol: _P1Protocol
+    port: str, profile: VersionProfile, protocol: asyncio.Protocol
 ) -> asyncio.BaseTransport:
     """Open ``port`` with the version's line settings; any failure is a connection error."""
     # Only the line settings: dsmr-parser's own reader writes "url" and more into these shared
     # dicts when Home Assistant's core dsmr integration runs in the same process.
     settings = {key: profile.serial_settings[key] for key in _LINE_SETTINGS}
+    return await _async_open_with(port, settings, protocol)
+
+
+async def _async_open_with(
+    port: str, settings: dict[str, Any], protocol: asyncio.Protocol
+) -> asyncio.BaseTransport:
+    """Open ``port`` with these line settings; any failure is a connection error."""
     loop = asyncio.get_running_loop()
     try:
         transport, _ = await serialx.create_serial_connection(
@@ -653,6 +677,67 @@ async def async_read_first_telegram(
         raise DsmrWrongVersionError("data arrived, but no valid telegram", detected)
     if closed_early:
         raise DsmrConnectionError("the connection closed before a telegram arrived")
+    raise DsmrNoTelegramError("no telegram arrived in time")
+
+
+#: Line settings to listen with when the version is not known yet: 8N1 reads 7E1 too (the parity
+#: lands in the high bit, which :func:`detect_in_bytes` drops); DSMR 4 and 5 send at 115200 baud,
+#: DSMR 2.2 at 9600 (tried second, and only on a serial device: a network bridge has no baud rate).
+_SNIFF_SETTINGS: Final = tuple(
+    {**{key: SERIAL_SETTINGS_V5[key] for key in _LINE_SETTINGS}, "baudrate": baudrate}
+    for baudrate in (115200, 9600)
+)
+
+
+class _SniffProtocol(asyncio.Protocol):
+    """Keeps the first bytes a port sends and says as soon as they look like a known version."""
+
+    def __init__(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.closed: asyncio.Future[Exception | None] = loop.create_future()
+        self.recognised: asyncio.Future[str] = loop.create_future()
+        self.kept = bytearray()
+
+    def data_received(self, data: bytes) -> None:
+        if self.recognised.done() or len(self.kept) >= 2 * MAX_BUFFER:
+            return
+        self.kept.extend(data)
+        if (found := detect_in_bytes(bytes(self.kept))) is not None:
+            self.recognised.set_result(found)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.closed.done():
+            self.closed.set_result(exc)
+
+
+async def async_detect(port: str, wait: float) -> str | None:
+    """Listen to ``port`` and say which version its first telegram looks like.
+
+    Returns a version token, :data:`ENCRYPTED` for DLMS frames, or None when data arrives that
+    looks like no telegram (noise, or a speed none of the tries matched). Raises
+    :class:`DsmrConnectionError` when the port cannot be opened or closes before sending anything,
+    :class:`DsmrNoTelegramError` when it stays silent for ``wait`` seconds.
+    """
+    tries = _SNIFF_SETTINGS if "://" not in port else _SNIFF_SETTINGS[:1]
+    heard = False
+    for settings in tries:
+        protocol = _SniffProtocol()
+        transport = await _async_open_with(port, dict(settings), protocol)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(wait):
+                await asyncio.wait(
+                    (protocol.recognised, protocol.closed), return_when=asyncio.FIRST_COMPLETED
+                )
+        closed_early = protocol.closed.done()
+        transport.close()
+        await asyncio.wait((protocol.closed,), timeout=1.0)
+        if protocol.recognised.done():
+            return protocol.recognised.result()
+        heard = heard or bool(protocol.kept)
+        if closed_early and not heard:
+            raise DsmrConnectionError("the connection closed before a telegram arrived")
+    if heard:
+        return None
     raise DsmrNoTelegramError("no telegram arrived in time")
 
 
