@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 import logging
 import re
 import sys
+import threading
 import time
 from typing import Any, Final, Protocol
 
@@ -479,6 +480,58 @@ def decrypt_frame(frame: bytes, keys: MeterKeys) -> str:
 # --- parsing and identification --------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class UnparsedLine:
+    """A telegram line dsmr-parser could not read: where it was and which register, not its text.
+
+    The text is never kept: an identifier line (``0-0:96.1.1``, an M-Bus ``0-n:96.1.0``) is just
+    the kind of line that fails on an odd meter, and the hex in it is the meter's serial number.
+    """
+
+    line: int  # 1-based, the header line being line 1; 0 when the line could not be found
+    obis: str  # the register, such as ``0-0:96.1.1``; "?" when unknown
+
+    def __str__(self) -> str:
+        """What our log says of it."""
+        return f"line {self.line} of OBIS {self.obis} did not parse"
+
+
+_PARSER_LOGGER: Final = logging.getLogger("dsmr_parser.parsers")
+_OBIS_RE: Final = re.compile(r"\d+-\d+:\d+\.\d+\.\d+")
+
+
+class _ParserSilencer(logging.Filter):
+    """Keeps dsmr-parser's records about a failed line out of the log, noting where it failed.
+
+    dsmr-parser logs a line it cannot parse at ERROR, line text included (in the message and in the
+    traceback of its ``ParseError``), whatever ``throw_ex`` says. Installed on its logger only while
+    our parse runs, and only for records from the parsing thread: anyone else's parse (Home
+    Assistant core's ``dsmr`` in the same process) is not touched.
+    """
+
+    def __init__(self, telegram: str) -> None:
+        super().__init__()
+        self._telegram = telegram
+        self._thread = threading.get_ident()
+        self.unparsed: list[UnparsedLine] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.thread != self._thread:
+            return True
+        error = record.exc_info[1] if record.exc_info else None
+        line = next((arg for arg in getattr(error, "args", ())[1:2] if isinstance(arg, str)), "")
+        self.unparsed.append(self._locate(line.strip()))
+        return False
+
+    def _locate(self, line: str) -> UnparsedLine:
+        obis = match.group() if (match := _OBIS_RE.match(line)) else "?"
+        if line:
+            for number, text in enumerate(self._telegram.split("\n"), start=1):
+                if text.strip() == line:
+                    return UnparsedLine(number, obis)
+        return UnparsedLine(0, obis)
+
+
 class TelegramDecoder:
     """Parses checked (and decrypted) telegrams of one version with ``dsmr-parser``."""
 
@@ -489,10 +542,22 @@ class TelegramDecoder:
         self._parser = TelegramParser(
             self.profile.plain_specification, apply_checksum_validation=False
         )
+        #: The lines of the last decoded telegram that did not parse (they are left out of it).
+        self.unparsed: list[UnparsedLine] = []
 
     def decode(self, telegram: str) -> Telegram:
-        """The parsed telegram (fields absent from it are simply missing)."""
-        return self._parser.parse(telegram)
+        """The parsed telegram (fields absent from it, or whose line did not parse, are missing).
+
+        The library's own log records about failed lines are kept out of the log (they quote the
+        line); :attr:`unparsed` says where they were instead.
+        """
+        silencer = _ParserSilencer(telegram)
+        _PARSER_LOGGER.addFilter(silencer)
+        try:
+            return self._parser.parse(telegram)
+        finally:
+            _PARSER_LOGGER.removeFilter(silencer)
+            self.unparsed = silencer.unparsed
 
     def equipment_id(self, parsed: Telegram, telegram: str) -> str | None:
         """The meter's identifier, or for versions without one the telegram's header line."""

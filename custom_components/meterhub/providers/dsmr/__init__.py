@@ -89,6 +89,8 @@ SMARTY_AUTH_KEY: Final = "00112233445566778899AABBCCDDEEFF"
 #: Encrypted frames do not say which encrypted variant they are before they are decrypted; the
 #: Luxembourg one is preselected (the more common), the form's text names both.
 _ENCRYPTED_GUESS: Final = "MSn"
+#: Marks the form's defaults when the port sent encrypted frames (never stored in an entry).
+_ENCRYPTED_FRAMES: Final = "encrypted_frames"
 
 
 def version_label(detected: str | None) -> str:
@@ -134,11 +136,14 @@ class DsmrProvider(Provider[DsmrRuntime]):
     async def async_schema(self, hass: HomeAssistant, defaults: Mapping[str, Any]) -> vol.Schema:
         """Port (a list of the ports Home Assistant sees, or typed) and DSMR version.
 
-        The key fields appear once an encrypted version is chosen (the form comes back asking for
-        them), and in reauthentication, which shows only them.
+        The key fields appear when the port sent encrypted frames, or once an encrypted version is
+        chosen (the form comes back asking for them), and in reauthentication, which shows only
+        them.
         """
         version = defaults.get(CONF_DSMR_VERSION)
-        encrypted = version in PROFILES and PROFILES[version].encrypted
+        encrypted = (version in PROFILES and PROFILES[version].encrypted) or bool(
+            defaults.get(_ENCRYPTED_FRAMES)
+        )
         ports = await hass.async_add_executor_job(_list_ports)
         current = defaults.get(CONF_PORT)
         if current and current not in ports:
@@ -179,8 +184,11 @@ class DsmrProvider(Provider[DsmrRuntime]):
             raise FormError(CONF_PORT, "cannot_connect")
         detected = await async_detect(port, const.VALIDATE_TIMEOUT)
         defaults: dict[str, Any] = {CONF_PORT: port}
-        if detected is not None:
-            defaults[CONF_DSMR_VERSION] = _ENCRYPTED_GUESS if detected == ENCRYPTED else detected
+        if detected == ENCRYPTED:
+            # The key fields stay on the form whichever version is then chosen.
+            defaults.update({CONF_DSMR_VERSION: _ENCRYPTED_GUESS, _ENCRYPTED_FRAMES: True})
+        elif detected is not None:
+            defaults[CONF_DSMR_VERSION] = detected
         return Probed(defaults=defaults, placeholders={"detected": version_label(detected)})
 
     async def async_validate(self, hass: HomeAssistant, data: Mapping[str, Any]) -> Validated:
