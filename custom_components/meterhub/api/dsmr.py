@@ -516,8 +516,8 @@ class _ParserSilencer(logging.Filter):
         self.unparsed: list[UnparsedLine] = []
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.thread != self._thread:
-            return True
+        if record.thread is not None and record.thread != self._thread:
+            return True  # another thread's parse (None: threads not logged, so treat as ours)
         error = record.exc_info[1] if record.exc_info else None
         line = next((arg for arg in getattr(error, "args", ())[1:2] if isinstance(arg, str)), "")
         self.unparsed.append(self._locate(line.strip()))
