@@ -497,3 +497,29 @@ async def test_first_telegram_preselects_its_version(  # noqa: PLR0917 - fixture
         assert result["result"].data["dsmr_version"] == expected
     finally:
         await sender.stop()
+
+
+async def test_austrian_meter_chosen_as_luxembourg_is_named(
+    hass: HomeAssistant, tcp_meter: TcpMeter
+) -> None:
+    """Encrypted frames look alike until decrypted; then the wrong choice names the right one."""
+    keys = {"encryption_key": variants.KEY, "authentication_key": variants.SAGEMCOM_AUTH_KEY}
+    wire = variants.encrypt(variants.sagemcom_plain(), auth_key=variants.SAGEMCOM_AUTH_KEY)
+    sender = Sender(tcp_meter.write, wire, 0.1)  # type: ignore[arg-type]
+    sender.start()
+    try:
+        form = await choose_port(hass, tcp_meter.url)
+        assert preselected(form) == "MSn"
+        result = await hass.config_entries.flow.async_configure(
+            form["flow_id"], {"dsmr_version": "MSn", **keys}
+        )
+        assert result["errors"] == {"base": "wrong_version"}
+        assert result["description_placeholders"]["detected"] == (
+            "Sagemcom T210-D-R, encrypted (Austria)"
+        )
+        result = await hass.config_entries.flow.async_configure(
+            form["flow_id"], {"dsmr_version": "SAGEMCOM_T210_D_R", **keys}
+        )
+        assert result["type"] is FlowResultType.CREATE_ENTRY, result.get("errors")
+    finally:
+        await sender.stop()

@@ -610,6 +610,14 @@ def detect_version(telegram: str) -> str:
     return "5" if "5" in plausible else "4"
 
 
+def detect_encrypted_version(telegram: str) -> str:
+    """Which encrypted variant a decrypted telegram is.
+
+    Luxembourg meters name themselves on 0-0:42.0.0; the Austrian Sagemcom T210-D-R nowhere.
+    """
+    return "MSn" if "0-0:42.0.0(" in telegram else "SAGEMCOM_T210_D_R"
+
+
 def detect_in_bytes(data: bytes) -> str | None:
     """What the bytes a port sent look like: a version, ``encrypted``, or None (noise).
 

@@ -31,6 +31,7 @@ from ...api.dsmr import (
     TelegramDecoder,
     async_detect,
     async_read_first_telegram,
+    detect_encrypted_version,
     detect_version,
     valid_key,
 )
@@ -216,12 +217,13 @@ class DsmrProvider(Provider[DsmrRuntime]):
                 err.detected = version_label(err.detected)
             raise
         decoder = TelegramDecoder(version)
+        looks_like = detect_encrypted_version if decoder.profile.encrypted else detect_version
         try:
             parsed = decoder.decode(telegram)
         except Exception as err:  # the parser's errors are not a closed set
             raise DsmrWrongVersionError(
                 "the telegram does not parse as this version",
-                version_label(detect_version(telegram)),
+                version_label(looks_like(telegram)),
             ) from err
         if decoder.profile.identifier is None:
             unique_id: str | None = meter_key(port, telegram, parsed)
@@ -229,7 +231,7 @@ class DsmrProvider(Provider[DsmrRuntime]):
             unique_id = decoder.equipment_id(parsed, telegram)
         if unique_id is None:
             raise DsmrWrongVersionError(
-                "no equipment identifier for this version", version_label(detect_version(telegram))
+                "no equipment identifier for this version", version_label(looks_like(telegram))
             )
         return Validated(title=f"P1 meter ({port})", unique_id=unique_id, data=stored)
 
