@@ -124,11 +124,16 @@ def test_tests_run_on_the_declared_minimums() -> None:
 def test_debug_logging_switch_enables_no_logger_that_prints_raw_telegrams() -> None:
     """ "Enable debug logging" turns on the manifest's loggers (issue 23).
 
-    serialx logs every byte it reads from a port: raw telegrams with both equipment identifiers.
+    serialx logs every byte it reads from a port: raw telegrams with both equipment identifiers;
+    dsmr-parser's readers (``dsmr_parser.clients``, which Home Assistant core's ``dsmr`` runs in the
+    same process) log every telegram they receive at DEBUG. Its parser's logger logs nothing at
+    DEBUG, and its records about failed lines are kept out of the log while our parser runs.
     """
     loggers = load(PACKAGE / "manifest.json")["loggers"]
     assert "serialx" not in loggers
-    assert "dsmr_parser" in loggers  # useful: it says why an encrypted frame did not open
+    assert "dsmr_parser" not in loggers  # the parent of dsmr_parser.clients
+    assert not any(logger.startswith("dsmr_parser.clients") for logger in loggers)
+    assert "dsmr_parser.parsers" in loggers
 
 
 def test_hacs_json_only_allowed_keys() -> None:

@@ -133,7 +133,10 @@ async def test_dsmr(hass: HomeAssistant, meters: list[PtyMeter]) -> None:
         senders.append(sender)
         form = await start_flow(hass, "dsmr")
         result = await hass.config_entries.flow.async_configure(
-            form["flow_id"], {"port": meter.path, "dsmr_version": version}
+            form["flow_id"], {"port": meter.path}
+        )
+        result = await hass.config_entries.flow.async_configure(
+            form["flow_id"], {"dsmr_version": version}
         )
         assert result["type"] is FlowResultType.CREATE_ENTRY, result
         entries.append(result["result"])

@@ -125,6 +125,27 @@ async def test_duplicate_is_aborted(hass: HomeAssistant, stub_provider: StubProv
     assert result["reason"] == "already_configured"
 
 
+async def test_probe_fields_make_the_form_two_steps(
+    hass: HomeAssistant, stub_provider: StubProvider, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A provider with probe_fields: those first, the rest as ``<key>_details``; errors on each."""
+    monkeypatch.setattr(stub_provider, "probe_fields", ("api_key",))
+    form = await start_flow(hass, "stub")
+    assert [str(key) for key in form["data_schema"].schema] == ["api_key"]
+    result = await hass.config_entries.flow.async_configure(form["flow_id"], {"api_key": "k"})
+    assert result["step_id"] == "stub_details"
+    assert [str(key) for key in result["data_schema"].schema] == ["meter"]
+    result = await hass.config_entries.flow.async_configure(form["flow_id"], {"meter": "no!"})
+    assert result["step_id"] == "stub_details"
+    assert result["errors"] == {"meter": "invalid_meter"}
+    result = await hass.config_entries.flow.async_configure(form["flow_id"], {"meter": "meter1"})
+    assert result["errors"] == {"base": "invalid_auth"}  # the first step's answer is kept
+    stub_provider.server.keys.add("k")
+    result = await hass.config_entries.flow.async_configure(form["flow_id"], {"meter": "meter1"})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {"provider": "stub", "api_key": "k", "meter": "meter1"}
+
+
 async def test_form_errors_then_recovery(hass: HomeAssistant, stub_provider: StubProvider) -> None:
     flow_id = (await start_flow(hass, "stub"))["flow_id"]
     cases = [

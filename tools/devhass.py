@@ -218,13 +218,13 @@ async def wait_until_running(base: str, seconds: int = 900) -> None:
 
 
 async def _flow(
-    session: aiohttp.ClientSession, base: str, headers: dict[str, str], step: str, data: object
+    session: aiohttp.ClientSession, base: str, headers: dict[str, str], step: str, *forms: object
 ) -> dict[str, Any]:
-    """Add one entry as the UI does: open the flow, pick ``step`` in the menu, submit ``data``."""
+    """Add one entry as the UI does: open the flow, pick ``step`` in the menu, submit each form."""
     url = f"{base}/api/config/config_entries/flow"
     async with session.post(url, json={"handler": "meterhub"}, headers=headers) as r:
         flow = await r.json()
-    for body in ({"next_step_id": step}, data):
+    for body in ({"next_step_id": step}, *forms):
         async with session.post(f"{url}/{flow['flow_id']}", json=body, headers=headers) as r:
             flow = await r.json()
     if flow.get("type") != "create_entry":
@@ -243,7 +243,7 @@ async def add_dsmr_entry(base: str, port: str, version: str = "5") -> None:
     """Add a DSMR entry reading ``port`` through the config flow API."""
     async with aiohttp.ClientSession() as session:
         headers = {"Authorization": f"Bearer {await api_token(session, base)}"}
-        await _flow(session, base, headers, "dsmr", {"port": port, "dsmr_version": version})
+        await _flow(session, base, headers, "dsmr", {"port": port}, {"dsmr_version": version})
         print(f"Added a DSMR entry reading {port}", flush=True)
 
 

@@ -79,6 +79,10 @@ async def add_dsmr_entry(page: Page, base: str, port: str, shots: Path) -> None:
     await page.get_by_text(f'Add custom item "{port}"').click()
     await page.screenshot(path=shots / "config-dialog.png")
     await page.get_by_role("button", name="Submit").click()
+    # Second step: the version the first telegram looks like is preselected; the user keeps it.
+    await expect(page.get_by_text("The first telegram looks like")).to_be_visible(timeout=60_000)
+    await page.screenshot(path=shots / "config-version.png")
+    await page.get_by_role("button", name="Submit").click()
 
 
 async def show_device(page: Page, base: str, shots: Path, run: Run) -> None:

@@ -7,7 +7,7 @@ entry is created, so a wrong key is a form error rather than a dead entry.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import probatio as vol
@@ -25,7 +25,14 @@ from homeassistant.helpers.service_info.usb import UsbServiceInfo
 from .api.errors import MeterHubApiError
 from .const import CONF_PROVIDER, DOMAIN, LOGGER
 from .providers import REGISTRY
-from .providers.base import CONF_BASE_URL, FormError, Provider, Validated
+from .providers.base import (
+    CONF_BASE_URL,
+    DETAILS_STEP,
+    FormError,
+    Probed,
+    Provider,
+    Validated,
+)
 from .providers.dsmr import DsmrProvider
 from .providers.dsmr.const import CONF_PORT
 from .providers.dsmr.discovery import async_discovered_port, async_port_in_use, discovery_id
@@ -59,22 +66,33 @@ class MeterHubConfigFlow(ConfigFlow, domain=DOMAIN):
     _error_placeholders: dict[str, str] = {}  # noqa: RUF012
     #: Values the provider form starts with (the port of a discovered P1 cable).
     _suggested: dict[str, Any] = {}  # noqa: RUF012
+    #: What the first step of a two-step provider form found (see ``Provider.probe_fields``).
+    _probed: Probed | None = None
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Let the user pick the source; each menu option is a provider key and a step id."""
         return self.async_show_menu(step_id="user", menu_options=REGISTRY.keys())
 
     def __getattr__(self, name: str) -> Any:
-        """Resolve ``async_step_<provider key>`` to the shared provider step.
+        """Resolve ``async_step_<provider key>`` (and ``<key>_details``) to the shared steps.
 
         The flow manager looks steps up by name; this keeps one implementation for every provider.
         """
-        if name.startswith("async_step_") and (provider := REGISTRY.get(name[11:])) is not None:
+        step = name.removeprefix("async_step_")
+        if step != name and (chosen := REGISTRY.get(step)) is not None:
 
-            async def step(user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-                return await self._async_step_provider(provider, user_input)
+            async def first(user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+                return await self._async_step_provider(chosen, user_input)
 
-            return step
+            return first
+        key, _, suffix = step.rpartition("_")
+        probing = REGISTRY.get(key) if step != name and suffix == DETAILS_STEP else None
+        if probing is not None and probing.probe_fields:
+
+            async def details(user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+                return await self._async_step_details(probing, user_input)
+
+            return details
         raise AttributeError(name)
 
     async def async_step_usb(self, discovery_info: UsbServiceInfo) -> ConfigFlowResult:
@@ -96,25 +114,29 @@ class MeterHubConfigFlow(ConfigFlow, domain=DOMAIN):
     async def _async_step_provider(
         self, provider: Provider, user_input: dict[str, Any] | None
     ) -> ConfigFlowResult:
-        """Show the provider's form; on submit validate and create the entry."""
+        """Show the provider's form; on submit validate and create the entry.
+
+        A provider with ``probe_fields`` gets only those here; once they check out, the rest of
+        its form follows in the details step.
+        """
         errors: dict[str, str] = {}
-        if user_input is not None:
+        if user_input is not None and provider.probe_fields:
+            self._probed = await self._async_guarded(
+                provider, provider.async_probe(self.hass, user_input), errors
+            )
+            if self._probed is not None:
+                return await self._async_step_details(provider, None)
+        elif user_input is not None:
             address = _service_address(provider, user_input, errors)
             data = {**user_input, CONF_BASE_URL: address} if address else user_input
             validated = None if errors else await self._async_validate(provider, data, errors)
             if validated is not None:
-                await self.async_set_unique_id(validated.unique_id)
-                self._abort_if_unique_id_configured()
-                return self.async_create_entry(
-                    title=validated.title,
-                    data={
-                        CONF_PROVIDER: provider.key,
-                        **validated.data,
-                        **({CONF_BASE_URL: address} if address else {}),
-                    },
-                )
-        schema = await provider.async_schema(self.hass, user_input or self._suggested)
-        shown = self.add_suggested_values_to_schema(schema, user_input or self._suggested)
+                return await self._async_create(provider, validated, address)
+        defaults = user_input or self._suggested
+        schema = await provider.async_schema(self.hass, defaults)
+        if provider.probe_fields:
+            schema = _fields(schema, lambda field: field in provider.probe_fields)
+        shown = self.add_suggested_values_to_schema(schema, defaults)
         if provider.has_base_url:
             # Not a field: the service's address (``base_url``, for a proxy or a local copy of the
             # API) is accepted from whoever drives the flow through Home Assistant's REST API.
@@ -124,6 +146,41 @@ class MeterHubConfigFlow(ConfigFlow, domain=DOMAIN):
             data_schema=shown,
             errors=errors,
             description_placeholders=self._placeholders(provider),
+        )
+
+    async def _async_step_details(
+        self, provider: Provider, user_input: dict[str, Any] | None
+    ) -> ConfigFlowResult:
+        """The rest of the provider's form, preselected with what the probe found."""
+        assert self._probed is not None  # the first step probed before coming here
+        errors: dict[str, str] = {}
+        values = {**self._probed.defaults, **(user_input or {})}
+        if user_input is not None:
+            validated = await self._async_validate(provider, values, errors)
+            if validated is not None:
+                return await self._async_create(provider, validated)
+        schema = await provider.async_schema(self.hass, values)
+        return self.async_show_form(
+            step_id=f"{provider.key}_{DETAILS_STEP}",
+            data_schema=self.add_suggested_values_to_schema(
+                _fields(schema, lambda field: field not in provider.probe_fields), user_input
+            ),
+            errors=errors,
+            description_placeholders={**self._probed.placeholders, **self._placeholders(provider)},
+        )
+
+    async def _async_create(
+        self, provider: Provider, validated: Validated, address: str | None = None
+    ) -> ConfigFlowResult:
+        """The new entry, unless this meter or account is already set up.
+
+        ``address`` is the service's ``base_url`` when the flow was given one.
+        """
+        await self.async_set_unique_id(validated.unique_id)
+        self._abort_if_unique_id_configured()
+        data = {CONF_PROVIDER: provider.key, **validated.data}
+        return self.async_create_entry(
+            title=validated.title, data={**data, CONF_BASE_URL: address} if address else data
         )
 
     def _placeholders(self, provider: Provider) -> dict[str, str]:
@@ -188,9 +245,15 @@ class MeterHubConfigFlow(ConfigFlow, domain=DOMAIN):
         self, provider: Provider, data: Mapping[str, Any], errors: dict[str, str]
     ) -> Validated | None:
         """Run the provider's check; fill ``errors`` with what the form should say."""
+        return await self._async_guarded(provider, provider.async_validate(self.hass, data), errors)
+
+    async def _async_guarded[T](
+        self, provider: Provider, check: Awaitable[T], errors: dict[str, str]
+    ) -> T | None:
+        """Await a provider's check (validate or probe); its errors become the form's."""
         self._error_placeholders = {}
         try:
-            return await provider.async_validate(self.hass, data)
+            return await check
         except FormError as err:
             errors[err.field] = err.error_key
         except MeterHubApiError as err:
@@ -252,6 +315,11 @@ class MeterHubOptionsFlow(OptionsFlowWithReload):
             ),
             errors=errors,
         )
+
+
+def _fields(schema: vol.Schema, keep: Callable[[str], bool]) -> vol.Schema:
+    """The part of a form whose fields ``keep`` accepts."""
+    return vol.Schema({key: value for key, value in schema.schema.items() if keep(str(key))})
 
 
 def _provider_of(entry: ConfigEntry) -> Provider:

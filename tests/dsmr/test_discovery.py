@@ -112,8 +112,13 @@ async def test_discovered_cable_opens_the_p1_form_with_its_port(
         (progress,) = hass.config_entries.flow.async_progress()
         assert progress["context"]["title_placeholders"] == {"name": "P1 Converter Cable"}
 
+        # The user keeps the port; the form reads a telegram and preselects its version.
         result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], {"port": pty_meter.path, "dsmr_version": "5"}
+            result["flow_id"], {"port": pty_meter.path}
+        )
+        assert result["step_id"] == "dsmr_details"
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"dsmr_version": "5"}
         )
         assert result["type"] is FlowResultType.CREATE_ENTRY
         entry = result["result"]

@@ -14,7 +14,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 
 from . import telegrams
-from .helpers import add_meter, open_dsmr_form, set_options
+from .helpers import add_meter, choose_port, configure, open_dsmr_form, preselected, set_options
 from .standin import PtyMeter, Sender, TcpMeter, wait_for
 
 
@@ -24,9 +24,13 @@ async def test_adds_a_dsmr5_meter_on_a_serial_port(
     sender = Sender(pty_meter.write, telegrams.v5(), 0.1)
     sender.start()
     try:
+        # Two steps: the port, then the version list with the recognised version preselected.
         form = await open_dsmr_form(hass)
-        schema = form["data_schema"].schema
-        assert [str(key) for key in schema] == ["port", "dsmr_version"]
+        assert [str(key) for key in form["data_schema"].schema] == ["port"]
+        form = await choose_port(hass, pty_meter.path)
+        assert [str(key) for key in form["data_schema"].schema] == ["dsmr_version"]
+        assert preselected(form) == "5"
+        assert form["description_placeholders"]["detected"] == "DSMR 5"
         entry = await add_meter(hass, pty_meter.path, "5")
         assert entry.unique_id == telegrams.V5_ID
         assert entry.data == {"provider": "dsmr", "port": pty_meter.path, "dsmr_version": "5"}
@@ -60,36 +64,49 @@ async def test_form_errors_then_success(
     flow_id = form["flow_id"]
 
     result = await hass.config_entries.flow.async_configure(
-        flow_id, {"port": str(tmp_path / "no-such-port"), "dsmr_version": "5"}
+        flow_id, {"port": str(tmp_path / "no-such-port")}
     )
     assert result["errors"] == {"base": "cannot_connect"}
 
     # The port opens but the meter says nothing.
-    result = await hass.config_entries.flow.async_configure(
-        flow_id, {"port": pty_meter.path, "dsmr_version": "5"}
-    )
+    result = await hass.config_entries.flow.async_configure(flow_id, {"port": pty_meter.path})
     assert result["errors"] == {"base": "no_telegram"}
 
     sender = Sender(pty_meter.write, telegrams.v5(), 0.1)
     sender.start()
     try:
+        result = await hass.config_entries.flow.async_configure(flow_id, {"port": pty_meter.path})
+        assert result["step_id"] == "dsmr_details"
         # A Dutch DSMR 5 meter is neither a Belgian nor a Luxembourg one.
         for wrong in ("5B", "5L"):
             result = await hass.config_entries.flow.async_configure(
-                flow_id, {"port": pty_meter.path, "dsmr_version": wrong}
+                flow_id, {"dsmr_version": wrong}
             )
             assert result["errors"] == {"base": "wrong_version"}
+            assert result["description_placeholders"]["detected"] == "DSMR 5"
         # Line noise only: data, but never a telegram.
         sender.telegram = "\x00\xff garbage without any frame \xfe" * 5
-        result = await hass.config_entries.flow.async_configure(
-            flow_id, {"port": pty_meter.path, "dsmr_version": "5"}
-        )
+        result = await hass.config_entries.flow.async_configure(flow_id, {"dsmr_version": "5"})
         assert result["errors"] == {"base": "wrong_version"}
         sender.telegram = telegrams.v5()
-        result = await hass.config_entries.flow.async_configure(
-            flow_id, {"port": pty_meter.path, "dsmr_version": "5"}
-        )
+        result = await hass.config_entries.flow.async_configure(flow_id, {"dsmr_version": "5"})
         assert result["type"] is FlowResultType.CREATE_ENTRY
+    finally:
+        await sender.stop()
+
+
+async def test_noise_leads_on_without_a_guess(hass: HomeAssistant, pty_meter: PtyMeter) -> None:
+    """Data that is no telegram at any speed: the version step comes, nothing is preselected."""
+    sender = Sender(pty_meter.write, "\x00\xff garbage without any frame \xfe" * 5, 0.1)
+    sender.start()
+    try:
+        form = await choose_port(hass, pty_meter.path)
+        assert form["description_placeholders"]["detected"] == "-"
+        assert preselected(form) == "5"
+        result = await hass.config_entries.flow.async_configure(
+            form["flow_id"], {"dsmr_version": "5"}
+        )
+        assert result["errors"] == {"base": "wrong_version"}
     finally:
         await sender.stop()
 
@@ -98,10 +115,10 @@ async def test_wrong_version_over_tcp(hass: HomeAssistant, tcp_meter: TcpMeter) 
     sender = Sender(tcp_meter.write, telegrams.v5(), 0.1)
     sender.start()
     try:
-        form = await open_dsmr_form(hass)
+        form = await choose_port(hass, tcp_meter.url)
         for wrong in ("2.2", "4", "5L"):
             result = await hass.config_entries.flow.async_configure(
-                form["flow_id"], {"port": tcp_meter.url, "dsmr_version": wrong}
+                form["flow_id"], {"dsmr_version": wrong}
             )
             assert result["errors"] == {"base": "wrong_version"}, wrong
     finally:
@@ -113,10 +130,7 @@ async def test_same_meter_twice_is_aborted(hass: HomeAssistant, tcp_meter: TcpMe
     sender.start()
     try:
         await add_meter(hass, tcp_meter.url, "5")
-        form = await open_dsmr_form(hass)
-        result = await hass.config_entries.flow.async_configure(
-            form["flow_id"], {"port": tcp_meter.url, "dsmr_version": "5"}
-        )
+        result = await configure(hass, {"port": tcp_meter.url, "dsmr_version": "5"})
         assert result["type"] is FlowResultType.ABORT
         assert result["reason"] == "already_configured"
     finally:

@@ -41,7 +41,7 @@ from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 
 from . import telegrams, variants
-from .helpers import open_dsmr_form, set_options
+from .helpers import choose_port, configure, preselected, set_options
 from .standin import PtyMeter, Sender, TcpMeter, wait_for
 
 SPECS = {
@@ -70,27 +70,18 @@ def library_parse(version: str, wire: bytes | str, keys: dict[str, str]) -> Tele
     return parser.parse(wire)
 
 
-async def configure(hass: HomeAssistant, data: dict[str, Any]) -> dict[str, Any]:
-    form = await open_dsmr_form(hass)
-    return await hass.config_entries.flow.async_configure(  # type: ignore[return-value]
-        form["flow_id"], data
-    )
-
-
 async def add_encrypted(
     hass: HomeAssistant, port: str, version: str, keys: dict[str, str]
 ) -> dict[str, Any]:
-    """Pick the encrypted version; the form comes back asking for the keys; fill them in."""
-    form = await open_dsmr_form(hass)
+    """The port; the version step recognises encrypted frames and asks for the keys; fill them in."""
+    form = await choose_port(hass, port)
     flow_id = form["flow_id"]
-    result = await hass.config_entries.flow.async_configure(
-        flow_id, {"port": port, "dsmr_version": version}
-    )
-    assert result["errors"] == {"encryption_key": "invalid_key"}
-    fields = [str(key) for key in result["data_schema"].schema]
-    assert fields == ["port", "dsmr_version", "encryption_key", "authentication_key"]
+    fields = [str(key) for key in form["data_schema"].schema]
+    assert fields == ["dsmr_version", "encryption_key", "authentication_key"]
+    result = await hass.config_entries.flow.async_configure(flow_id, {"dsmr_version": version})
+    assert result["errors"] == {"encryption_key": "key_required"}
     return await hass.config_entries.flow.async_configure(  # type: ignore[return-value]
-        flow_id, {"port": port, "dsmr_version": version, **keys}
+        flow_id, {"dsmr_version": version, **keys}
     )
 
 
@@ -305,19 +296,21 @@ async def test_encrypted_meter(  # noqa: PLR0917 - fixtures and parameters
     sender = Sender(meter.write, wire, 0.1)  # type: ignore[arg-type]
     sender.start()
     try:
-        form = await open_dsmr_form(hass)
+        form = await choose_port(hass, port)
         flow_id = form["flow_id"]
-        # The frames read as a plain meter: the form says they look encrypted.
-        result = await hass.config_entries.flow.async_configure(
-            flow_id, {"port": port, "dsmr_version": "5"}
-        )
-        assert result["errors"] == {"base": "wrong_version"}
-        assert "encrypted" in result["description_placeholders"]["detected"]
-        # Choosing the encrypted version brings the key fields.
-        result = await hass.config_entries.flow.async_configure(
-            flow_id, {"port": port, "dsmr_version": version}
-        )
-        assert result["errors"] == {"encryption_key": "invalid_key"}
+        # Recognised as encrypted: an encrypted version preselected, the key fields shown.
+        assert "encrypted" in form["description_placeholders"]["detected"]
+        assert preselected(form) == "MSn"
+        assert [str(key) for key in form["data_schema"].schema][1:] == [
+            "encryption_key",
+            "authentication_key",
+        ]
+        # A plain version for an encrypted meter: "enter the key", not "wrong version".
+        result = await hass.config_entries.flow.async_configure(flow_id, {"dsmr_version": "5"})
+        assert result["errors"] == {"base": "key_required"}
+        # The encrypted version without a key: the key is required.
+        result = await hass.config_entries.flow.async_configure(flow_id, {"dsmr_version": version})
+        assert result["errors"] == {"encryption_key": "key_required"}
         # A wrong key, a wrong authentication key, a malformed key: invalid_key each time.
         for wrong in (
             {"encryption_key": variants.WRONG_KEY, "authentication_key": auth},
@@ -325,11 +318,11 @@ async def test_encrypted_meter(  # noqa: PLR0917 - fixtures and parameters
             {"encryption_key": "not hex"},
         ):
             result = await hass.config_entries.flow.async_configure(
-                flow_id, {"port": port, "dsmr_version": version, **wrong}
+                flow_id, {"dsmr_version": version, **wrong}
             )
             assert set(result["errors"].values()) == {"invalid_key"}, wrong
         result = await hass.config_entries.flow.async_configure(
-            flow_id, {"port": port, "dsmr_version": version, **keys}
+            flow_id, {"dsmr_version": version, **keys}
         )
         assert result["type"] is FlowResultType.CREATE_ENTRY, result.get("errors")
         entry = result["result"]
@@ -461,3 +454,72 @@ def test_unpadded_crc_is_accepted_as_dsmr_parser_accepts_it() -> None:
     for text in (variants.eon_hungary(), variants.sweden(), variants.belgium_with_history()):
         body = text[: text.rindex("!") + 1]
         assert crc16(body.encode()) == TelegramParser.crc16(body)
+
+
+@pytest.mark.parametrize(
+    ("telegram", "transport", "expected"),
+    [
+        (telegrams.v5(), "pty", "5"),
+        (telegrams.v5b(), "pty", "5B"),
+        (telegrams.v4(), "tcp", "4"),
+        (telegrams.v22(), "tcp", "2.2"),
+        (variants.luxembourg_plain(), "pty", "5L"),
+        (variants.sweden(), "pty", "5S"),
+        (variants.q3d(), "tcp", "Q3D"),
+        (variants.eon_hungary(), "pty", "5EONHU"),
+        (variants.iskra_ie(), "tcp", "ISKRA_IE"),
+        (variants.encrypt(variants.luxembourg_plain()), "tcp", "MSn"),
+    ],
+)
+async def test_first_telegram_preselects_its_version(  # noqa: PLR0917 - fixtures and parameters
+    hass: HomeAssistant,
+    pty_meter: PtyMeter,
+    tcp_meter: TcpMeter,
+    telegram: str | bytes,
+    transport: str,
+    expected: str,
+) -> None:
+    """The version step offers what the first telegram looks like, so nobody has to guess."""
+    meter: PtyMeter | TcpMeter = pty_meter if transport == "pty" else tcp_meter
+    port = pty_meter.path if transport == "pty" else tcp_meter.url
+    sender = Sender(meter.write, telegram, 0.1)  # type: ignore[arg-type]
+    sender.start()
+    try:
+        form = await choose_port(hass, port)
+        assert preselected(form) == expected
+        if expected == "MSn":
+            return  # the keys are asked for; test_encrypted_meter goes on from here
+        label = form["description_placeholders"]["detected"]
+        result = await hass.config_entries.flow.async_configure(
+            form["flow_id"], {"dsmr_version": expected}
+        )
+        assert result["type"] is FlowResultType.CREATE_ENTRY, (label, result.get("errors"))
+        assert result["result"].data["dsmr_version"] == expected
+    finally:
+        await sender.stop()
+
+
+async def test_austrian_meter_chosen_as_luxembourg_is_named(
+    hass: HomeAssistant, tcp_meter: TcpMeter
+) -> None:
+    """Encrypted frames look alike until decrypted; then the wrong choice names the right one."""
+    keys = {"encryption_key": variants.KEY, "authentication_key": variants.SAGEMCOM_AUTH_KEY}
+    wire = variants.encrypt(variants.sagemcom_plain(), auth_key=variants.SAGEMCOM_AUTH_KEY)
+    sender = Sender(tcp_meter.write, wire, 0.1)  # type: ignore[arg-type]
+    sender.start()
+    try:
+        form = await choose_port(hass, tcp_meter.url)
+        assert preselected(form) == "MSn"
+        result = await hass.config_entries.flow.async_configure(
+            form["flow_id"], {"dsmr_version": "MSn", **keys}
+        )
+        assert result["errors"] == {"base": "wrong_version"}
+        assert result["description_placeholders"]["detected"] == (
+            "Sagemcom T210-D-R, encrypted (Austria)"
+        )
+        result = await hass.config_entries.flow.async_configure(
+            form["flow_id"], {"dsmr_version": "SAGEMCOM_T210_D_R", **keys}
+        )
+        assert result["type"] is FlowResultType.CREATE_ENTRY, result.get("errors")
+    finally:
+        await sender.stop()

@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 import logging
 import re
 import sys
+import threading
 import time
 from typing import Any, Final, Protocol
 
@@ -44,6 +45,10 @@ import serialx
 from .errors import ApiAuthError, ApiConnectionError, ApiResponseError, MeterHubApiError
 
 _LOGGER = logging.getLogger(__name__)
+
+#: What :func:`detect_in_bytes` says of DLMS frames: some encrypted version (which one, the
+#: frames do not tell before they are decrypted).
+ENCRYPTED: Final = "encrypted"
 
 BACKOFF_MIN: Final = 1.0
 BACKOFF_MAX: Final = 60.0
@@ -87,6 +92,19 @@ class DsmrWrongVersionError(DsmrError, ApiResponseError):
     def placeholders(self) -> dict[str, str]:
         """The version the data looks like, for the form's message (a dash when unknown)."""
         return {"detected": self.detected or "-"}
+
+
+class DsmrKeyRequiredError(DsmrWrongVersionError):
+    """Encrypted frames arrive, and the chosen version is a plain one (or no key was given).
+
+    Its own message, because the way out is not another version but the key from the grid operator.
+    """
+
+    error_key = "key_required"
+
+    def __init__(self, message: str) -> None:
+        """The data is encrypted: that is all there is to detect."""
+        super().__init__(message, ENCRYPTED)
 
 
 class DsmrInvalidKeyError(DsmrError, ApiAuthError):
@@ -462,6 +480,58 @@ def decrypt_frame(frame: bytes, keys: MeterKeys) -> str:
 # --- parsing and identification --------------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class UnparsedLine:
+    """A telegram line dsmr-parser could not read: where it was and which register, not its text.
+
+    The text is never kept: an identifier line (``0-0:96.1.1``, an M-Bus ``0-n:96.1.0``) is just
+    the kind of line that fails on an odd meter, and the hex in it is the meter's serial number.
+    """
+
+    line: int  # 1-based, the header line being line 1; 0 when the line could not be found
+    obis: str  # the register, such as ``0-0:96.1.1``; "?" when unknown
+
+    def __str__(self) -> str:
+        """What our log says of it."""
+        return f"line {self.line} of OBIS {self.obis} did not parse"
+
+
+_PARSER_LOGGER: Final = logging.getLogger("dsmr_parser.parsers")
+_OBIS_RE: Final = re.compile(r"\d+-\d+:\d+\.\d+\.\d+")
+
+
+class _ParserSilencer(logging.Filter):
+    """Keeps dsmr-parser's records about a failed line out of the log, noting where it failed.
+
+    dsmr-parser logs a line it cannot parse at ERROR, line text included (in the message and in the
+    traceback of its ``ParseError``), whatever ``throw_ex`` says. Installed on its logger only while
+    our parse runs, and only for records from the parsing thread: anyone else's parse (Home
+    Assistant core's ``dsmr`` in the same process) is not touched.
+    """
+
+    def __init__(self, telegram: str) -> None:
+        super().__init__()
+        self._telegram = telegram
+        self._thread = threading.get_ident()
+        self.unparsed: list[UnparsedLine] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.thread is not None and record.thread != self._thread:
+            return True  # another thread's parse (None: threads not logged, so treat as ours)
+        error = record.exc_info[1] if record.exc_info else None
+        line = next((arg for arg in getattr(error, "args", ())[1:2] if isinstance(arg, str)), "")
+        self.unparsed.append(self._locate(line.strip()))
+        return False
+
+    def _locate(self, line: str) -> UnparsedLine:
+        obis = match.group() if (match := _OBIS_RE.match(line)) else "?"
+        if line:
+            for number, text in enumerate(self._telegram.split("\n"), start=1):
+                if text.strip() == line:
+                    return UnparsedLine(number, obis)
+        return UnparsedLine(0, obis)
+
+
 class TelegramDecoder:
     """Parses checked (and decrypted) telegrams of one version with ``dsmr-parser``."""
 
@@ -472,10 +542,22 @@ class TelegramDecoder:
         self._parser = TelegramParser(
             self.profile.plain_specification, apply_checksum_validation=False
         )
+        #: The lines of the last decoded telegram that did not parse (they are left out of it).
+        self.unparsed: list[UnparsedLine] = []
 
     def decode(self, telegram: str) -> Telegram:
-        """The parsed telegram (fields absent from it are simply missing)."""
-        return self._parser.parse(telegram)
+        """The parsed telegram (fields absent from it, or whose line did not parse, are missing).
+
+        The library's own log records about failed lines are kept out of the log (they quote the
+        line); :attr:`unparsed` says where they were instead.
+        """
+        silencer = _ParserSilencer(telegram)
+        _PARSER_LOGGER.addFilter(silencer)
+        try:
+            return self._parser.parse(telegram)
+        finally:
+            _PARSER_LOGGER.removeFilter(silencer)
+            self.unparsed = silencer.unparsed
 
     def equipment_id(self, parsed: Telegram, telegram: str) -> str | None:
         """The meter's identifier, or for versions without one the telegram's header line."""
@@ -528,6 +610,14 @@ def detect_version(telegram: str) -> str:
     return "5" if "5" in plausible else "4"
 
 
+def detect_encrypted_version(telegram: str) -> str:
+    """Which encrypted variant a decrypted telegram is.
+
+    Luxembourg meters name themselves on 0-0:42.0.0; the Austrian Sagemcom T210-D-R nowhere.
+    """
+    return "MSn" if "0-0:42.0.0(" in telegram else "SAGEMCOM_T210_D_R"
+
+
 def detect_in_bytes(data: bytes) -> str | None:
     """What the bytes a port sent look like: a version, ``encrypted``, or None (noise).
 
@@ -542,7 +632,7 @@ def detect_in_bytes(data: bytes) -> str | None:
     buffer = EncryptedTelegramBuffer()
     buffer.append(data)
     if next(iter(buffer.get_all()), None) is not None:
-        return "encrypted"
+        return ENCRYPTED
     return None
 
 
@@ -596,12 +686,19 @@ class _P1Protocol(asyncio.Protocol):
 
 
 async def _async_open(
-    port: str, profile: VersionProfile, protocol: _P1Protocol
+    port: str, profile: VersionProfile, protocol: asyncio.Protocol
 ) -> asyncio.BaseTransport:
     """Open ``port`` with the version's line settings; any failure is a connection error."""
     # Only the line settings: dsmr-parser's own reader writes "url" and more into these shared
     # dicts when Home Assistant's core dsmr integration runs in the same process.
     settings = {key: profile.serial_settings[key] for key in _LINE_SETTINGS}
+    return await _async_open_with(port, settings, protocol)
+
+
+async def _async_open_with(
+    port: str, settings: dict[str, Any], protocol: asyncio.Protocol
+) -> asyncio.BaseTransport:
+    """Open ``port`` with these line settings; any failure is a connection error."""
     loop = asyncio.get_running_loop()
     try:
         transport, _ = await serialx.create_serial_connection(
@@ -653,6 +750,67 @@ async def async_read_first_telegram(
         raise DsmrWrongVersionError("data arrived, but no valid telegram", detected)
     if closed_early:
         raise DsmrConnectionError("the connection closed before a telegram arrived")
+    raise DsmrNoTelegramError("no telegram arrived in time")
+
+
+#: Line settings to listen with when the version is not known yet: 8N1 reads 7E1 too (the parity
+#: lands in the high bit, which :func:`detect_in_bytes` drops); DSMR 4 and 5 send at 115200 baud,
+#: DSMR 2.2 at 9600 (tried second, and only on a serial device: a network bridge has no baud rate).
+_SNIFF_SETTINGS: Final = tuple(
+    {**{key: SERIAL_SETTINGS_V5[key] for key in _LINE_SETTINGS}, "baudrate": baudrate}
+    for baudrate in (115200, 9600)
+)
+
+
+class _SniffProtocol(asyncio.Protocol):
+    """Keeps the first bytes a port sends and says as soon as they look like a known version."""
+
+    def __init__(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.closed: asyncio.Future[Exception | None] = loop.create_future()
+        self.recognised: asyncio.Future[str] = loop.create_future()
+        self.kept = bytearray()
+
+    def data_received(self, data: bytes) -> None:
+        if self.recognised.done() or len(self.kept) >= 2 * MAX_BUFFER:
+            return
+        self.kept.extend(data)
+        if (found := detect_in_bytes(bytes(self.kept))) is not None:
+            self.recognised.set_result(found)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.closed.done():
+            self.closed.set_result(exc)
+
+
+async def async_detect(port: str, wait: float) -> str | None:
+    """Listen to ``port`` and say which version its first telegram looks like.
+
+    Returns a version token, :data:`ENCRYPTED` for DLMS frames, or None when data arrives that
+    looks like no telegram (noise, or a speed none of the tries matched). Raises
+    :class:`DsmrConnectionError` when the port cannot be opened or closes before sending anything,
+    :class:`DsmrNoTelegramError` when it stays silent for ``wait`` seconds.
+    """
+    tries = _SNIFF_SETTINGS if "://" not in port else _SNIFF_SETTINGS[:1]
+    heard = False
+    for settings in tries:
+        protocol = _SniffProtocol()
+        transport = await _async_open_with(port, dict(settings), protocol)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(wait):
+                await asyncio.wait(
+                    (protocol.recognised, protocol.closed), return_when=asyncio.FIRST_COMPLETED
+                )
+        closed_early = protocol.closed.done()
+        transport.close()
+        await asyncio.wait((protocol.closed,), timeout=1.0)
+        if protocol.recognised.done():
+            return protocol.recognised.result()
+        heard = heard or bool(protocol.kept)
+        if closed_early and not heard:
+            raise DsmrConnectionError("the connection closed before a telegram arrived")
+    if heard:
+        return None
     raise DsmrNoTelegramError("no telegram arrived in time")
 
 

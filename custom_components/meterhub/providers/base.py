@@ -153,7 +153,24 @@ class ProviderRuntime:
 
 #: A config entry whose ``runtime_data`` is the runtime of one provider.
 type ProviderConfigEntry[RuntimeT: ProviderRuntime] = ConfigEntry[RuntimeT]
+
+
 #: Any Meter Hub entry, as the spine (setup, sensor platform, diagnostics) sees it.
+@dataclass(frozen=True, kw_only=True)
+class Probed:
+    """What a provider's first form found out: values to preselect in the second, and words for it.
+
+    ``defaults`` hold the first form's answers too; ``placeholders`` go into the second form's text.
+    """
+
+    defaults: Mapping[str, Any]
+    placeholders: Mapping[str, str] = field(default_factory=dict)
+
+
+#: The step id suffix of a provider's second form (``<key>_details``), see ``Provider.probe_fields``.
+DETAILS_STEP: Final = "details"
+
+
 type MeterHubConfigEntry = ConfigEntry[ProviderRuntime]
 
 
@@ -179,6 +196,10 @@ class Provider[RuntimeT: ProviderRuntime = ProviderRuntime](ABC):
     #: A cloud service whose address may be changed (``base_url`` in the entry data, asked for
     #: only in advanced mode). Local sources have their address in the form anyway.
     has_base_url: ClassVar[bool] = False
+    #: Fields of a first form (where the data comes from). When set, the setup flow asks only these,
+    #: calls :meth:`async_probe` with them, and asks the rest of :meth:`async_schema` in a second
+    #: step (``<key>_details``) preselected with what the probe found. Reconfigure stays one form.
+    probe_fields: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
     async def async_schema(self, hass: HomeAssistant, defaults: Mapping[str, Any]) -> vol.Schema:
@@ -190,6 +211,13 @@ class Provider[RuntimeT: ProviderRuntime = ProviderRuntime](ABC):
 
         Raises :class:`FormError` or an ``api.errors.MeterHubApiError`` whose ``error_key`` is shown.
         """
+
+    async def async_probe(self, hass: HomeAssistant, data: Mapping[str, Any]) -> Probed:
+        """Look at the source the first form names; what to preselect in the second form.
+
+        Raises like :meth:`async_validate`. Only called when ``probe_fields`` is set.
+        """
+        return Probed(defaults=data)
 
     @abstractmethod
     async def async_create_runtime(

@@ -22,16 +22,21 @@ from homeassistant.helpers.selector import (
 )
 
 from ...api.dsmr import (
+    ENCRYPTED,
     PROFILES,
     VERSIONS,
+    DsmrKeyRequiredError,
     DsmrWrongVersionError,
     MeterKeys,
     TelegramDecoder,
+    async_detect,
     async_read_first_telegram,
+    detect_encrypted_version,
+    detect_version,
     valid_key,
 )
 from ...const import LOGGER
-from ..base import FormError, Provider, Validated, number_box
+from ..base import FormError, Probed, Provider, Validated, number_box
 from . import const
 from .const import (
     CONF_AUTHENTICATION_KEY,
@@ -87,13 +92,27 @@ async def async_serial_ports(hass: HomeAssistant) -> list[str]:
 
 
 SMARTY_AUTH_KEY: Final = "00112233445566778899AABBCCDDEEFF"
+#: Encrypted frames do not say which encrypted variant they are before they are decrypted; the
+#: Luxembourg one is preselected (the more common), the form's text names both.
+_ENCRYPTED_GUESS: Final = "MSn"
+#: Marks the form's defaults when the port sent encrypted frames (never stored in an entry).
+_ENCRYPTED_FRAMES: Final = "encrypted_frames"
+
+
+def version_label(detected: str | None) -> str:
+    """A detected version named as the version list names it (a dash when nothing was recognised)."""
+    if detected == ENCRYPTED:
+        return f"{VERSION_LABELS['MSn']} / {VERSION_LABELS['SAGEMCOM_T210_D_R']}"
+    return VERSION_LABELS.get(detected or "", "-")
 
 
 def _key_fields() -> dict[Any, Any]:
     """The decryption key (required) and the authentication key (only where the meter needs one)."""
     secret = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
     return {
-        vol.Required(CONF_ENCRYPTION_KEY): secret,
+        # Optional to the form, so that another version can still be chosen; validation asks for
+        # it (key_required) when the chosen version is an encrypted one.
+        vol.Optional(CONF_ENCRYPTION_KEY): secret,
         vol.Optional(CONF_AUTHENTICATION_KEY): secret,
     }
 
@@ -102,6 +121,8 @@ def _keys_from_form(data: Mapping[str, Any]) -> MeterKeys:
     """The keys typed into the form (spaces and case forgiven), or a field error."""
     encryption = "".join(str(data.get(CONF_ENCRYPTION_KEY) or "").split()).upper()
     authentication = "".join(str(data.get(CONF_AUTHENTICATION_KEY) or "").split()).upper()
+    if not encryption:
+        raise FormError(CONF_ENCRYPTION_KEY, "key_required")
     if not valid_key(encryption):
         raise FormError(CONF_ENCRYPTION_KEY, "invalid_key")
     if authentication and not valid_key(authentication):
@@ -114,15 +135,21 @@ class DsmrProvider(Provider[DsmrRuntime]):
 
     key: ClassVar[str] = "dsmr"
     secret_fields: ClassVar[tuple[str, ...]] = (CONF_ENCRYPTION_KEY, CONF_AUTHENTICATION_KEY)
+    #: The form asks for the port first, listens to it, then offers the version list with the
+    #: version the first telegram looks like preselected (and the key fields for an encrypted one).
+    probe_fields: ClassVar[tuple[str, ...]] = (CONF_PORT,)
 
     async def async_schema(self, hass: HomeAssistant, defaults: Mapping[str, Any]) -> vol.Schema:
         """Port (a list of the ports Home Assistant sees, or typed) and DSMR version.
 
-        The key fields appear once an encrypted version is chosen (the form comes back asking for
-        them), and in reauthentication, which shows only them.
+        The key fields appear when the port sent encrypted frames, or once an encrypted version is
+        chosen (the form comes back asking for them), and in reauthentication, which shows only
+        them.
         """
         version = defaults.get(CONF_DSMR_VERSION)
-        encrypted = version in PROFILES and PROFILES[version].encrypted
+        encrypted = (version in PROFILES and PROFILES[version].encrypted) or bool(
+            defaults.get(_ENCRYPTED_FRAMES)
+        )
         ports = await hass.async_add_executor_job(_list_ports)
         current = defaults.get(CONF_PORT)
         if current and current not in ports:
@@ -152,6 +179,24 @@ class DsmrProvider(Provider[DsmrRuntime]):
             }
         )
 
+    async def async_probe(self, hass: HomeAssistant, data: Mapping[str, Any]) -> Probed:
+        """Listen to the port; preselect the version its first telegram looks like.
+
+        Data that looks like no version still leads on (the user may know better; the version
+        list then starts at DSMR 5 and validation says what it saw).
+        """
+        port = str(data.get(CONF_PORT) or "").strip()
+        if not port:
+            raise FormError(CONF_PORT, "cannot_connect")
+        detected = await async_detect(port, const.VALIDATE_TIMEOUT)
+        defaults: dict[str, Any] = {CONF_PORT: port}
+        if detected == ENCRYPTED:
+            # The key fields stay on the form whichever version is then chosen.
+            defaults.update({CONF_DSMR_VERSION: _ENCRYPTED_GUESS, _ENCRYPTED_FRAMES: True})
+        elif detected is not None:
+            defaults[CONF_DSMR_VERSION] = detected
+        return Probed(defaults=defaults, placeholders={"detected": version_label(detected)})
+
     async def async_validate(self, hass: HomeAssistant, data: Mapping[str, Any]) -> Validated:
         """Read one complete telegram; its equipment identifier becomes the unique id."""
         port = str(data[CONF_PORT]).strip()
@@ -170,23 +215,29 @@ class DsmrProvider(Provider[DsmrRuntime]):
         try:
             telegram = await async_read_first_telegram(port, version, const.VALIDATE_TIMEOUT, keys)
         except DsmrWrongVersionError as err:
+            if err.detected == ENCRYPTED:
+                raise DsmrKeyRequiredError("the meter encrypts its telegrams") from err
             # Name the version as the list does, so the user finds it there.
-            if err.detected in VERSION_LABELS:
-                err.detected = VERSION_LABELS[err.detected]
-            elif err.detected == "encrypted":
-                err.detected = f"{VERSION_LABELS['MSn']} / {VERSION_LABELS['SAGEMCOM_T210_D_R']}"
+            if err.detected is not None:
+                err.detected = version_label(err.detected)
             raise
         decoder = TelegramDecoder(version)
+        looks_like = detect_encrypted_version if decoder.profile.encrypted else detect_version
         try:
             parsed = decoder.decode(telegram)
         except Exception as err:  # the parser's errors are not a closed set
-            raise DsmrWrongVersionError("the telegram does not parse as this version") from err
+            raise DsmrWrongVersionError(
+                "the telegram does not parse as this version",
+                version_label(looks_like(telegram)),
+            ) from err
         if decoder.profile.identifier is None:
             unique_id: str | None = meter_key(port, telegram, parsed)
         else:
             unique_id = decoder.equipment_id(parsed, telegram)
         if unique_id is None:
-            raise DsmrWrongVersionError("no equipment identifier for this version")
+            raise DsmrWrongVersionError(
+                "no equipment identifier for this version", version_label(looks_like(telegram))
+            )
         return Validated(title=f"P1 meter ({port})", unique_id=unique_id, data=stored)
 
     def description_placeholders(self) -> dict[str, str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Mapping
+import logging
 import re
 import time
 from typing import Any, Final
@@ -28,6 +29,7 @@ from ...api.dsmr import (
     MeterKeys,
     P1Reader,
     TelegramDecoder,
+    UnparsedLine,
 )
 from ...const import LOGGER
 from ...entity import meter_device
@@ -108,6 +110,8 @@ class DsmrRuntime(ProviderRuntime):
         self._task: asyncio.Task[None] | None = None
         self._stop_listener: Any = None
         self.parse_errors = 0
+        self.unparsed_lines = 0
+        self._unparsed_registers: set[str] = set()
         self.shown = 0
         self._unknown_units: set[tuple[str, str | None]] = set()
         self._electricity_device_id: str | None = None
@@ -183,6 +187,18 @@ class DsmrRuntime(ProviderRuntime):
         self.entry.async_start_reauth(self.hass)
 
     @callback
+    def _unparsed_line(self, unparsed: UnparsedLine) -> None:
+        """Count a line that did not parse; say so once per register, then only at debug level."""
+        self.unparsed_lines += 1
+        first = unparsed.obis not in self._unparsed_registers
+        self._unparsed_registers.add(unparsed.obis)
+        LOGGER.log(
+            logging.WARNING if first else logging.DEBUG,
+            "In a telegram from the P1 meter, %s (counted in the diagnostics)",
+            unparsed,
+        )
+
+    @callback
     def _unknown_unit(self, key: str, unit: str | None) -> None:
         """Log a unit no sensor can show, once per sensor and unit."""
         if (key, unit) in self._unknown_units:
@@ -210,10 +226,13 @@ class DsmrRuntime(ProviderRuntime):
     def _show(self, telegram: str, *, book_mbus: bool) -> None:
         try:
             parsed = self.decoder.decode(telegram)
-        except Exception:  # the parser's errors are not a closed set
+        except Exception as err:  # the parser's errors are not a closed set
             self.parse_errors += 1
-            LOGGER.debug("A telegram could not be parsed", exc_info=True)
+            # The type only: the parser's messages and tracebacks may quote the telegram.
+            LOGGER.debug("A telegram could not be parsed (%s)", type(err).__name__)
             return
+        for unparsed in self.decoder.unparsed:
+            self._unparsed_line(unparsed)
         electricity = read_electricity(parsed, self.version, self._unknown_unit)
         snapshot = P1Snapshot(
             values=electricity.values,
@@ -354,6 +373,7 @@ class DsmrRuntime(ProviderRuntime):
             "connected": self.reader.connected,
             "reader": self.reader.stats.as_dict(),
             "parse_errors": self.parse_errors,
+            "unparsed_lines": self.unparsed_lines,
             "telegrams_shown": self.shown,
             "min_seconds_between_updates": self.min_interval,
             "mbus_channels": {
