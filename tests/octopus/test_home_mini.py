@@ -382,3 +382,44 @@ async def test_rate_limit_on_the_minute_read_backs_off(
     await tick(hass, freezer, TELEMETRY_MAX_BACKOFF)
     assert float(state(hass, "current_demand")) == moving_demand(datetime.now(UTC))
     assert quiet_issue(hass, entry) is None
+
+
+async def test_minutes_missed_during_a_rate_limit_are_counted_and_today_never_dips(
+    hass: HomeAssistant, octopus: FakeOctopus, freezer: FrozenDateTimeFactory
+) -> None:
+    """After a pause the minute read reaches back to the last reading; a lower half hour is held."""
+    fill_standard(octopus)
+    octopus.device_ids[SERIAL] = DEVICE
+    switch = datetime(2026, 4, 2, 10, 30, tzinfo=UTC)
+    halves = telemetry_rows(UK_MIDNIGHT, switch, 432.0)  # 2.3 kWh
+    for moment, wh in ((switch, 750), (NOW, 700), (NOW + timedelta(minutes=30), 750)):
+        halves.append({**halves[-1], "readAt": moment.isoformat(), "consumptionDelta": wh})
+    octopus.telemetry[DEVICE] = halves
+    octopus.telemetry_minutes[DEVICE] = minute_rows(switch, switch + timedelta(hours=2))
+    entry = await setup_entry(hass)
+    await tick(hass, freezer, timedelta(minutes=4))  # 11:04
+    assert float(state(hass, "today_consumption")) == pytest.approx(3.05 + 0.025 * 5)
+
+    # a rate limit at 11:05: nothing is asked for a while
+    octopus.telemetry_errors = ["KT-CT-1199"]
+    await tick(hass, freezer, timedelta(minutes=1))
+    assert state(hass, "today_consumption") == "unavailable"
+    telemetry = entry.runtime_data.telemetry[METER_KEY]
+    while state(hass, "today_consumption") == "unavailable":
+        await tick(hass, freezer, timedelta(minutes=1))
+    now = datetime.now(UTC)
+    assert NOW + timedelta(minutes=15) < now < NOW + timedelta(minutes=30)
+    # every minute since 11:00, the missed ones included, each once
+    minutes = (now - NOW) // timedelta(minutes=1) + 1
+    assert float(state(hass, "today_consumption")) == pytest.approx(3.05 + 0.025 * minutes)
+    assert telemetry.update_interval == timedelta(minutes=1)
+
+    # 11:29 -> 11:30: the 11:00 half hour settles at 700 Wh, below its 30 minutes (750 Wh)
+    while datetime.now(UTC) < NOW + timedelta(minutes=29):
+        await tick(hass, freezer, timedelta(minutes=1))
+    assert float(state(hass, "today_consumption")) == pytest.approx(3.8)
+    await tick(hass, freezer, timedelta(minutes=1))
+    assert float(state(hass, "today_consumption")) == pytest.approx(3.8)  # not 3.775
+    for _ in range(3):
+        await tick(hass, freezer, timedelta(minutes=1))
+    assert float(state(hass, "today_consumption")) == pytest.approx(3.75 + 0.025 * 4)
