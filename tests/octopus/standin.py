@@ -7,7 +7,8 @@ Timestamps are written the way Octopus writes them: UK local time, ``Z`` in wint
 summer.
 
 It also runs on its own, outside pytest, as a small local server for a demo: a Home Mini whose
-readings move with the clock (:func:`moving_telemetry`), a few weeks of history, flat tariffs::
+readings move with the clock (:func:`moving_telemetry` half-hourly, :func:`minute_telemetry` by
+the minute), a few weeks of history, flat tariffs::
 
     python -m tests.octopus.standin --port 8021
 
@@ -138,8 +139,13 @@ class FakeOctopus:
     product_codes: dict[str, str] = field(default_factory=dict)
     #: error codes answered (one each) to the account query only
     account_errors: list[str] = field(default_factory=list)
-    #: device id -> telemetry rows as Kraken answers them
+    #: device id -> telemetry rows as Kraken answers them (to every grouping, unless the device
+    #: has ``telemetry_minutes`` too)
     telemetry: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: device id -> the rows answered to ``grouping: ONE_MINUTE``
+    telemetry_minutes: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: the ``grouping`` of every telemetry query, in order
+    telemetry_groupings: list[str] = field(default_factory=list)
     #: error codes answered (one each) to telemetry queries only
     telemetry_errors: list[str] = field(default_factory=list)
     #: devices that answer :func:`moving_telemetry` at the current time (a Home Mini that works)
@@ -420,14 +426,23 @@ class FakeOctopus:
                 }
             )
         if "smartMeterTelemetry" in query:
+            grouping = variables.get("grouping") or "HALF_HOURLY"
+            self.telemetry_groupings.append(grouping)
             if self.telemetry_errors:
                 code = self.telemetry_errors.pop(0)
                 return web.json_response(
                     {"data": None, "errors": [{"message": code, "extensions": {"errorCode": code}}]}
                 )
-            rows = self.telemetry.get(variables["deviceId"])
-            if variables["deviceId"] in self.live_telemetry:
-                rows = moving_telemetry(datetime.now(UTC) - timedelta(days=2), datetime.now(UTC))
+            device = variables["deviceId"]
+            rows = self.telemetry.get(device)
+            if grouping == "ONE_MINUTE" and device in self.telemetry_minutes:
+                rows = self.telemetry_minutes[device]
+            if device in self.live_telemetry:
+                now = datetime.now(UTC)
+                if grouping == "ONE_MINUTE":
+                    rows = minute_telemetry(now - timedelta(hours=2), now)
+                else:
+                    rows = moving_telemetry(now - timedelta(days=2), now)
             start = parse_query_time(variables.get("start"))
             end = parse_query_time(variables.get("end"))
             chosen = None
@@ -535,6 +550,33 @@ def moving_telemetry(start: datetime, now: datetime) -> list[dict[str, Any]]:
     return rows
 
 
+def minute_telemetry(start: datetime, now: datetime) -> list[dict[str, Any]]:
+    """``ONE_MINUTE`` Home Mini rows from ``start`` through the minute in progress at ``now``.
+
+    Each row's ``demand`` is :func:`moving_demand` at its minute (the newest row's is now's),
+    ``consumptionDelta`` what that demand uses in a minute (Wh), ``consumption`` the running
+    total. Kraken answers one-minute rows with the same fields as half-hourly ones.
+    """
+    moment = start.astimezone(UTC).replace(second=0, microsecond=0)
+    rows: list[dict[str, Any]] = []
+    total = 5_000_000.0
+    while moment <= now:
+        demand = moving_demand(moment)
+        delta = round(demand / 60, 2)
+        total += delta
+        rows.append(
+            {
+                "readAt": octopus_time(moment),
+                "consumption": round(total, 2),
+                "consumptionDelta": delta,
+                "demand": demand,
+                "export": 0.0,
+            }
+        )
+        moment += timedelta(minutes=1)
+    return rows
+
+
 DEMO_MPAN = "1900000000009"
 DEMO_MPRN = "9000000009"
 DEMO_SERIAL = "23J0000009"
@@ -548,7 +590,8 @@ def demo_octopus(now: datetime | None = None, *, days: int = 30) -> FakeOctopus:
     """An account for a demo: electricity with a Home Mini that keeps reporting, and m³ gas.
 
     History covers ``days`` days up to the last UK midnight (Octopus publishes a day late);
-    the Home Mini answers :func:`moving_telemetry` at the time it is asked.
+    the Home Mini answers :func:`moving_telemetry` (``HALF_HOURLY``) and :func:`minute_telemetry`
+    (``ONE_MINUTE``) at the time it is asked.
     """
     now = now or datetime.now(UTC)
     today = datetime.combine(now.astimezone(LONDON).date(), datetime.min.time(), LONDON)

@@ -270,3 +270,156 @@ def test_moving_telemetry_rows_move_and_add_up() -> None:
     assert rows[-1]["consumption"] - rows[0]["consumption"] == pytest.approx(
         sum(row["consumptionDelta"] for row in rows[1:])
     )
+
+
+def minute_rows(start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """ONE_MINUTE rows: 25 Wh each, demand 1000 W plus the minute's index (all distinct)."""
+    rows: list[dict[str, Any]] = []
+    moment = start
+    while moment < end:
+        index = len(rows)
+        rows.append(
+            {
+                "readAt": moment.isoformat(),
+                "consumption": 2_000_000 + 25 * index,
+                "consumptionDelta": 25,
+                "demand": 1000.0 + index,
+                "export": 0,
+            }
+        )
+        moment += timedelta(minutes=1)
+    return rows
+
+
+async def test_demand_is_the_newest_minute_and_today_adds_minutes_to_half_hours(
+    hass: HomeAssistant, octopus: FakeOctopus, freezer: FrozenDateTimeFactory
+) -> None:
+    """Live demand from ONE_MINUTE rows; today = finished half hours + the minutes since.
+
+    Half-hourly rows up to 10:00 UTC are 100 Wh; from 10:30 on 750 Wh (30 one-minute rows of
+    25 Wh). Their demand (432 W) is a half hour's figure, never what the sensor shows.
+    """
+    fill_standard(octopus)
+    octopus.device_ids[SERIAL] = DEVICE
+    switch = datetime(2026, 4, 2, 10, 30, tzinfo=UTC)
+    halves = telemetry_rows(UK_MIDNIGHT, switch, 432.0)  # 23 rows: 2.3 kWh
+    for moment in half_hours(switch, switch + timedelta(hours=2)):
+        halves.append({**halves[-1], "readAt": moment.isoformat(), "consumptionDelta": 750})
+    octopus.telemetry[DEVICE] = halves
+    octopus.telemetry_minutes[DEVICE] = minute_rows(switch, switch + timedelta(hours=2))
+    entry = await setup_entry(hass)
+    assert entry.state is ConfigEntryState.LOADED
+    assert octopus.telemetry_groupings == ["HALF_HOURLY", "ONE_MINUTE"]
+
+    # 11:00 UTC: the newest minute (11:00, index 30), not the half hour's 432 W; today is the
+    # half hours up to 11:00 and that first minute
+    assert float(state(hass, "current_demand")) == 1030.0
+    assert float(state(hass, "today_consumption")) == pytest.approx(2.3 + 0.75 + 0.025)
+    assert state(hass, "telemetry_last_reading") == "2026-04-02T11:00:00+00:00"
+
+    for minute in range(1, 61):
+        await tick(hass, freezer, timedelta(minutes=1))
+        now = NOW + timedelta(minutes=minute)
+        assert float(state(hass, "current_demand")) == 1000.0 + 30 + minute
+        # the half hours finished at the last :00/:30, plus every minute since, each once
+        settled = 2.3 + 0.75 * (1 + minute // 30)
+        since = now.replace(minute=now.minute // 30 * 30)
+        minutes = (now - since) // timedelta(minutes=1) + 1
+        assert float(state(hass, "today_consumption")) == pytest.approx(settled + 0.025 * minutes)
+
+    # the request budget over that hour: one ONE_MINUTE read a minute, HALF_HOURLY twice
+    hour = octopus.telemetry_groupings[2:]
+    assert hour.count("ONE_MINUTE") == 60
+    assert hour.count("HALF_HOURLY") == 2
+    assert len(hour) <= 62
+
+
+async def test_live_home_mini_budget_over_an_hour(
+    hass: HomeAssistant, octopus: FakeOctopus, freezer: FrozenDateTimeFactory
+) -> None:
+    """The demo's moving Home Mini: demand moves every minute within 62 requests an hour."""
+    fill_standard(octopus)
+    octopus.device_ids[SERIAL] = DEVICE
+    octopus.live_telemetry.add(DEVICE)
+    await setup_entry(hass)
+    graphql = octopus.count("/graphql/")
+    asked = len(octopus.telemetry_groupings)
+    seen: set[float] = set()
+    for _ in range(60):
+        await tick(hass, freezer, timedelta(minutes=1))
+        demand = float(state(hass, "current_demand"))
+        assert demand == moving_demand(datetime.now(UTC))
+        seen.add(demand)
+    assert len(seen) > 5
+    assert float(state(hass, "today_consumption")) > 0
+    telemetry_requests = len(octopus.telemetry_groupings) - asked
+    assert telemetry_requests <= 62
+    # everything else on GraphQL in that hour (a token renewal at most)
+    assert octopus.count("/graphql/") - graphql <= telemetry_requests + 1
+
+
+async def test_rate_limit_on_the_minute_read_backs_off(
+    hass: HomeAssistant, octopus: FakeOctopus, freezer: FrozenDateTimeFactory
+) -> None:
+    """KT-CT-1199 on a ONE_MINUTE read: unavailable, no request during the pause, then back."""
+    fill_standard(octopus)
+    octopus.device_ids[SERIAL] = DEVICE
+    octopus.live_telemetry.add(DEVICE)
+    entry = await setup_entry(hass)
+    await tick(hass, freezer, timedelta(minutes=1))  # a minute-only poll comes next
+    octopus.telemetry_errors = ["KT-CT-1199"]
+    before = len(octopus.telemetry_groupings)
+    await tick(hass, freezer, timedelta(minutes=1))
+    assert octopus.telemetry_groupings[before:] == ["ONE_MINUTE"]
+    assert state(hass, "current_demand") == "unavailable"
+    asked = octopus.count("/graphql/")
+    for _ in range(5):
+        await tick(hass, freezer, timedelta(minutes=1))
+    assert octopus.count("/graphql/") == asked
+    telemetry = entry.runtime_data.telemetry[METER_KEY]
+    assert telemetry.update_interval is not None
+    assert telemetry.update_interval > timedelta(minutes=5)
+    await tick(hass, freezer, TELEMETRY_MAX_BACKOFF)
+    assert float(state(hass, "current_demand")) == moving_demand(datetime.now(UTC))
+    assert quiet_issue(hass, entry) is None
+
+
+async def test_minutes_missed_during_a_rate_limit_are_counted_and_today_never_dips(
+    hass: HomeAssistant, octopus: FakeOctopus, freezer: FrozenDateTimeFactory
+) -> None:
+    """After a pause the minute read reaches back to the last reading; a lower half hour is held."""
+    fill_standard(octopus)
+    octopus.device_ids[SERIAL] = DEVICE
+    switch = datetime(2026, 4, 2, 10, 30, tzinfo=UTC)
+    halves = telemetry_rows(UK_MIDNIGHT, switch, 432.0)  # 2.3 kWh
+    for moment, wh in ((switch, 750), (NOW, 700), (NOW + timedelta(minutes=30), 750)):
+        halves.append({**halves[-1], "readAt": moment.isoformat(), "consumptionDelta": wh})
+    octopus.telemetry[DEVICE] = halves
+    octopus.telemetry_minutes[DEVICE] = minute_rows(switch, switch + timedelta(hours=2))
+    entry = await setup_entry(hass)
+    await tick(hass, freezer, timedelta(minutes=4))  # 11:04
+    assert float(state(hass, "today_consumption")) == pytest.approx(3.05 + 0.025 * 5)
+
+    # a rate limit at 11:05: nothing is asked for a while
+    octopus.telemetry_errors = ["KT-CT-1199"]
+    await tick(hass, freezer, timedelta(minutes=1))
+    assert state(hass, "today_consumption") == "unavailable"
+    telemetry = entry.runtime_data.telemetry[METER_KEY]
+    while state(hass, "today_consumption") == "unavailable":
+        await tick(hass, freezer, timedelta(minutes=1))
+    now = datetime.now(UTC)
+    assert NOW + timedelta(minutes=15) < now < NOW + timedelta(minutes=30)
+    # every minute since 11:00, the missed ones included, each once
+    minutes = (now - NOW) // timedelta(minutes=1) + 1
+    assert float(state(hass, "today_consumption")) == pytest.approx(3.05 + 0.025 * minutes)
+    assert telemetry.update_interval == timedelta(minutes=1)
+
+    # 11:29 -> 11:30: the 11:00 half hour settles at 700 Wh, below its 30 minutes (750 Wh)
+    while datetime.now(UTC) < NOW + timedelta(minutes=29):
+        await tick(hass, freezer, timedelta(minutes=1))
+    assert float(state(hass, "today_consumption")) == pytest.approx(3.8)
+    await tick(hass, freezer, timedelta(minutes=1))
+    assert float(state(hass, "today_consumption")) == pytest.approx(3.8)  # not 3.775
+    for _ in range(3):
+        await tick(hass, freezer, timedelta(minutes=1))
+    assert float(state(hass, "today_consumption")) == pytest.approx(3.75 + 0.025 * 4)

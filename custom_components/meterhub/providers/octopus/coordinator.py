@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
@@ -39,6 +39,11 @@ ACCOUNT_INTERVAL: Final = timedelta(hours=12)
 ACCOUNT_FALLBACK_INTERVAL: Final = timedelta(hours=1)
 #: Telemetry: never more often than this (BottlecapDave's Home Mini default is also 1 minute).
 TELEMETRY_INTERVAL: Final = timedelta(minutes=1)
+#: Live demand: the ONE_MINUTE rows of the last few minutes (a row or two may arrive late).
+TELEMETRY_LIVE_WINDOW: Final = timedelta(minutes=5)
+#: Today's consumption: the HALF_HOURLY rows of the UK day, read once per half hour (at the
+#: first poll after each :00 and :30, so at UK midnight too).
+TELEMETRY_DAY_INTERVAL: Final = timedelta(minutes=30)
 #: The longest pause between telemetry reads while Octopus keeps failing.
 TELEMETRY_MAX_BACKOFF: Final = timedelta(minutes=30)
 #: A device whose newest reading is older than this is quiet: no demand is shown.
@@ -285,9 +290,50 @@ class Telemetry:
         return self.newest.demand_w
 
 
+@dataclass(frozen=True, kw_only=True)
+class SettledDay:
+    """The UK day's finished half hours, from one HALF_HOURLY read."""
+
+    day_start: datetime
+    #: The start of the half hour in progress when read: one-minute rows count from here.
+    until: datetime
+    #: Wh of today's finished half hours (None: the day has none yet).
+    wh: float | None
+    #: The newest half-hourly row (yesterday's too, just after midnight).
+    newest: TelemetryReading | None
+    read_at: datetime
+
+
+def half_hour_start(moment: datetime) -> datetime:
+    """The start of the half hour ``moment`` falls in (UTC; UK half hours are UTC half hours)."""
+    moment = moment.astimezone(UTC)
+    return moment.replace(minute=moment.minute // 30 * 30, second=0, microsecond=0)
+
+
+def newer(
+    current: TelemetryReading | None, other: TelemetryReading | None
+) -> TelemetryReading | None:
+    """The later of two readings (``current`` on a tie: one-minute rows are read first)."""
+    if other is None or (current is not None and current.read_at >= other.read_at):
+        return current
+    return other
+
+
 class OctopusTelemetryCoordinator(MeterHubCoordinator[Telemetry]):
     """One smart meter's telemetry (a Home Mini or Home Pro), read at most once a minute.
 
+    Two groupings, because each answers one question well and cheaply:
+
+    - current demand comes from ``ONE_MINUTE`` rows of the last :data:`TELEMETRY_LIVE_WINDOW`
+      (a handful of rows each minute). A ``HALF_HOURLY`` row's demand belongs to a whole half hour
+      (Octopus has served it as the half hour's average), so it is not live power;
+    - today's consumption is the ``HALF_HOURLY`` rows of the day's finished half hours, read every
+      :data:`TELEMETRY_DAY_INTERVAL` and at UK midnight, plus the one-minute deltas since the half
+      hour that was in progress then (each minute row counted once, by its ``readAt``). A
+      whole-day ``ONE_MINUTE`` read would be up to 1440 rows a minute; a whole-day ``HALF_HOURLY``
+      read every minute would repeat 47 known rows.
+
+    So a Home Mini costs 60 + 2 = 62 GraphQL requests an hour (the old whole-day read cost 60).
     Failures double the pause up to :data:`TELEMETRY_MAX_BACKOFF`; a rate limit (Kraken's, or the
     shared per-IP GraphQL limit the client is already pausing for) waits as long as asked. The
     half-hourly REST history stays the source of the statistics: this only feeds live sensors.
@@ -312,28 +358,44 @@ class OctopusTelemetryCoordinator(MeterHubCoordinator[Telemetry]):
         self.client = client
         self.device_id = device_id
         self.failures = 0
+        self._reset()
+
+    def _reset(self) -> None:
         #: The newest reading ever seen (the day's query window forgets yesterday's at midnight).
         self.last_seen: datetime | None = None
         #: When this coordinator first heard from Octopus: a device silent from the start is
         #: quiet since then.
         self.watching_since: datetime | None = None
+        self.settled: SettledDay | None = None
+        #: One-minute deltas (Wh) since ``settled.until``, by ``readAt``.
+        self.minute_wh: dict[datetime, float] = {}
+        self.newest: TelemetryReading | None = None
+        #: What today's sensor showed last (a total_increasing sensor must not dip within a day).
+        self.shown_today: tuple[datetime, float] | None = None
 
     def move_to(self, device_id: str) -> None:
         """Read another device id from now on (the account names a new one for the meter)."""
         self.device_id = device_id
-        self.last_seen = None
-        self.watching_since = None
+        self._reset()
 
     async def _async_fetch(self) -> Telemetry:
         now = dt_util.utcnow()
-        start = local_midnight(local_day(now), LONDON)
         try:
-            # from a little before midnight too: just after it, yesterday's last readings are
-            # what says the device is alive (today's total counts from midnight only)
-            readings = await self.client.async_get_telemetry(
+            settled = self.settled
+            day_start = local_midnight(local_day(now), LONDON)
+            fresh_day = (
+                settled is None
+                or settled.day_start != day_start
+                or half_hour_start(now) > settled.until
+            )
+            if fresh_day or settled is None:
+                settled = self.settled = await self._async_read_day(day_start, now)
+                self.minute_wh = {}
+            minutes = await self.client.async_get_telemetry(
                 self.device_id,
-                min(start, now - TELEMETRY_QUIET_AFTER),
+                self._live_window_start(now, settled.until if fresh_day else None),
                 now + timedelta(minutes=1),
+                grouping="ONE_MINUTE",
             )
         except MeterHubApiError as err:
             self.failures += 1
@@ -344,15 +406,71 @@ class OctopusTelemetryCoordinator(MeterHubCoordinator[Telemetry]):
             raise
         self.failures = 0
         self.update_interval = TELEMETRY_INTERVAL
-        today = [r for r in readings if r.read_at >= start]
-        deltas = [r.consumption_delta_wh for r in today if r.consumption_delta_wh is not None]
-        telemetry = Telemetry(
-            newest=readings[-1] if readings else None,
-            today_kwh=round(sum(deltas) / 1000, 3) if deltas else None,
-            checked_at=now,
-        )
+        for row in minutes:
+            if row.read_at >= settled.until and row.consumption_delta_wh is not None:
+                self.minute_wh[row.read_at] = row.consumption_delta_wh
+        # the window reaches back to the newest reading known (up to the quiet threshold), so
+        # this answer alone says what is newest: an empty one means nothing recent is known
+        live = [r for r in minutes if r.demand_w is not None]
+        newest = live[-1] if live else (minutes[-1] if minutes else None)
+        if fresh_day:
+            newest = newer(newest, settled.newest)
+        self.newest = newest
+        telemetry = Telemetry(newest=newest, today_kwh=self._today_kwh(settled), checked_at=now)
         await self._async_review_quiet(telemetry, now)
         return telemetry
+
+    async def _async_read_day(self, day_start: datetime, now: datetime) -> SettledDay:
+        """The day's finished half hours (HALF_HOURLY), and the newest row for the quiet check."""
+        # from a little before midnight too: just after it, yesterday's last readings are what
+        # says the device is alive (today's total counts from midnight only)
+        rows = await self.client.async_get_telemetry(
+            self.device_id,
+            min(day_start, now - TELEMETRY_QUIET_AFTER),
+            now + timedelta(minutes=1),
+            grouping="HALF_HOURLY",
+        )
+        until = max(half_hour_start(now), day_start)
+        finished = [
+            r.consumption_delta_wh
+            for r in rows
+            if day_start <= r.read_at
+            and r.read_at + timedelta(minutes=30) <= until
+            and r.consumption_delta_wh is not None
+        ]
+        return SettledDay(
+            day_start=day_start,
+            until=until,
+            wh=sum(finished) if finished else None,
+            newest=rows[-1] if rows else None,
+            read_at=now,
+        )
+
+    def _live_window_start(self, now: datetime, settled_until: datetime | None) -> datetime:
+        """The last few minutes, reaching back to the newest reading known (after a gap).
+
+        Never further back than :data:`TELEMETRY_QUIET_AFTER` (older readings make no demand),
+        so an answer has a handful of rows and at most ~45. Just after a half-hourly read it
+        starts no later than ``settled_until``: one-minute deltas count from there, each
+        ``readAt`` once.
+        """
+        anchor = now - TELEMETRY_QUIET_AFTER if self.newest is None else self.newest.read_at
+        start = min(now - TELEMETRY_LIVE_WINDOW, anchor)
+        if settled_until is not None:
+            start = min(start, settled_until)
+        return max(now - TELEMETRY_QUIET_AFTER, start)
+
+    def _today_kwh(self, settled: SettledDay) -> float | None:
+        """Finished half hours plus the minutes since; never below what was shown today."""
+        if settled.wh is None and not self.minute_wh:
+            return None
+        today = round(((settled.wh or 0.0) + sum(self.minute_wh.values())) / 1000, 3)
+        shown = self.shown_today
+        if shown is not None and shown[0] == settled.day_start:
+            # one-minute deltas and the half hour they are settled into may differ by a few Wh
+            today = max(today, shown[1])
+        self.shown_today = (settled.day_start, today)
+        return today
 
     @property
     def quiet_since(self) -> datetime | None:
