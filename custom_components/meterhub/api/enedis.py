@@ -33,13 +33,16 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 
+from . import enedis_shapes as shapes
 from .errors import (
     ApiAuthError,
     ApiConnectionError,
     ApiRateLimitError,
     ApiResponseError,
+    ApiSchemaError,
     MeterHubApiError,
     raise_for_overload,
+    summary_of,
 )
 
 PARIS: Final = ZoneInfo("Europe/Paris")
@@ -115,6 +118,20 @@ class EnedisWrongPrmError(EnedisAuthError):
 
 class EnedisResponseError(EnedisError, ApiResponseError):
     """The gateway answered with something this client cannot read or must not book."""
+
+
+class EnedisSchemaError(EnedisResponseError, ApiSchemaError):
+    """The gateway answered in a shape this client does not read (see ``enedis_shapes``)."""
+
+    @property
+    def placeholders(self) -> dict[str, str]:
+        """What was expected and what came (the repair's details); Enedis said nothing."""
+        return {
+            "what": self.what,
+            "expected": self.expected,
+            "received": summary_of(self.received),
+            "gateway_error": "-",
+        }
 
 
 class EnedisNoDataError(EnedisResponseError):
@@ -411,8 +428,7 @@ class EnedisClient:
             raise _status_error(
                 kind, status, body, (start, end), retry_after, secrets=(self._token,)
             )
-        if not isinstance(body, dict) or not isinstance(body.get("grandeur"), list):
-            raise EnedisResponseError(f"{kind}: the answer is not a v2 measurement")
+        body = shapes.MEASUREMENT.check(body, EnedisSchemaError)
         point = body.get("idPrm")
         if point is not None and str(point) != self._prm:
             raise EnedisWrongPrmError(f"{kind}: the gateway answered for another usage point")
@@ -425,23 +441,17 @@ class EnedisClient:
         points: list[Mapping[str, Any]] = []
         factor: float | None = None
         for grandeur in body["grandeur"]:
-            if not isinstance(grandeur, dict):
-                raise EnedisResponseError(f"{kind}: unreadable grandeur")
             business = grandeur.get("grandeurMetier")
             if business != _BUSINESS[direction]:
                 raise EnedisResponseError(
                     f"{kind}: answer for {str(business)[:10]!r}, not {_BUSINESS[direction]}"
                 )
-            unit = str(grandeur.get("unite", "")).strip().lower()
-            if unit not in units:
-                raise EnedisResponseError(f"{kind}: unknown unit {unit[:10]!r}")
+            unit = shapes.unit(kind, units).check(grandeur["unite"], EnedisSchemaError)
+            unit = unit.strip().lower()
             if factor is not None and units[unit] != factor:
                 raise EnedisResponseError(f"{kind}: mixed units in one answer")
             factor = units[unit]
-            raw = grandeur.get("points")
-            if not isinstance(raw, list):
-                raise EnedisResponseError(f"{kind}: points missing")
-            points += [p for p in raw if isinstance(p, dict)]
+            points += grandeur["points"]
         step = body.get("pas")
         return _Series(points, factor or 1.0, step if isinstance(step, str) else None)
 
