@@ -428,11 +428,11 @@ class EnedisClient:
             raise _status_error(
                 kind, status, body, (start, end), retry_after, secrets=(self._token,)
             )
-        body = shapes.MEASUREMENT.check(body, EnedisSchemaError)
-        point = body.get("idPrm")
+        measurement: dict[str, Any] = shapes.MEASUREMENT.check(body, EnedisSchemaError)
+        point = measurement.get("idPrm")
         if point is not None and str(point) != self._prm:
             raise EnedisWrongPrmError(f"{kind}: the gateway answered for another usage point")
-        return body
+        return measurement
 
     def _series(
         self, kind: str, body: Mapping[str, Any], direction: Direction, units: Mapping[str, float]
