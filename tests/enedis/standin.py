@@ -109,6 +109,10 @@ class FakeGateway:
     #: What the HTTP library raises for every request instead (refused, timeout, redirect loop),
     #: made from the request URL as aiohttp makes it.
     raises: Callable[[URL], Exception] | None = None
+    #: Answer successful requests in a changed shape, as a changed API would: ``"renamed"`` (the
+    #: points under another name), ``"text"`` (values that are not numbers) or ``"unit"`` (a unit
+    #: the client does not know). None: the shape of today.
+    changed_shape: str | None = None
     requests: list[Request] = field(default_factory=list)
 
     def install(self) -> None:
@@ -203,6 +207,12 @@ class FakeGateway:
         if not grandeur["points"]:
             description = "no measure found for this usage point"
             return self.respond(url, 404, error_body(404, "no_data_found", description))
+        if self.changed_shape == "renamed":
+            grandeur["valeurs"] = grandeur.pop("points")
+        elif self.changed_shape == "text":
+            grandeur["points"] = [{**point, "v": "n/a"} for point in grandeur["points"]]
+        elif self.changed_shape == "unit":
+            grandeur["unite"] = "MWh/h"
         body = {
             "idPrm": self.answer_for_prm or self.prm,
             "etapeMetier": "BRUT",
