@@ -113,6 +113,9 @@ class FakeGateway:
     #: points under another name), ``"text"`` (values that are not numbers) or ``"unit"`` (a unit
     #: the client does not know). None: the shape of today.
     changed_shape: str | None = None
+    #: Enedis no longer has the user's consent (withdrawn, or ended): 403 ADAM-DC-0008, as the
+    #: gateway relays it (bokub/conso-api issues 9 and 164).
+    consent_withdrawn: bool = False
     requests: list[Request] = field(default_factory=list)
 
     def install(self) -> None:
@@ -169,6 +172,9 @@ class FakeGateway:
         if token not in self.tokens or point != self.prm:
             message = "Votre token est invalide ou ne permet pas d'accéder à ce PRM"
             return self.respond(url, 401, {"status": 401, "message": message})
+        if self.consent_withdrawn:
+            description = "No consent can be found for this customer and this usage point."
+            return self.respond(url, 403, error_body(403, "ADAM-DC-0008", description))
         today = dt_util.utcnow().astimezone(PARIS).date()
         if start >= end or end > today + timedelta(days=1):
             description = "The end date parameter must be earlier than the current date."

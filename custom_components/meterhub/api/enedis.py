@@ -41,6 +41,7 @@ from .errors import (
     ApiResponseError,
     ApiSchemaError,
     MeterHubApiError,
+    jwt_expiry,
     raise_for_overload,
     summary_of,
 )
@@ -76,6 +77,8 @@ _POWER_UNITS: Final = {"va": 1.0, "kva": 1000.0}
 #: Enedis' descriptions that mean "the start is before what this meter has": a limit, not a fault.
 _HISTORY_LIMIT_TEXTS: Final = ("last activation date", "history deadline", "adam-err0123")
 _NO_DATA_TEXTS: Final = ("no measure found",)
+#: Enedis' code and words for "no consent for this customer and usage point" (403).
+_NO_CONSENT_TEXTS: Final = ("adam-dc-0008", "no consent can be found")
 
 _PRM_RE: Final = re.compile(r"^\d{14}$")
 _ANY_PRM_RE: Final = re.compile(r"\d{14}")
@@ -108,6 +111,20 @@ class EnedisRateLimitError(EnedisError, ApiRateLimitError):
 
 class EnedisAuthError(EnedisError, ApiAuthError):
     """The token was rejected, has expired, or does not give access to this PRM (401/403)."""
+
+
+class EnedisConsentExpiredError(EnedisAuthError):
+    """The user's consent is over: the gateway's token has expired, or Enedis has no consent.
+
+    The gateway signs each token for three years (``364 + 365 + 365`` days, bokub/conso-api
+    ``lib/auth.ts``) and answers an expired one like any bad token: 401 "Votre token est invalide
+    ou ne permet pas d'accéder à ce PRM"; the token's own ``exp`` tells the two apart. A consent
+    that the user withdrew, or that Enedis no longer has, comes back from Enedis as 403
+    ``ADAM-DC-0008`` "No consent can be found for this customer and this usage point." Either
+    way the user must give consent again on conso.boris.sh and enter the new token.
+    """
+
+    error_key = "consent_expired"
 
 
 class EnedisWrongPrmError(EnedisAuthError):
@@ -387,6 +404,11 @@ class EnedisClient:
         #: Requests sent since this client was made (diagnostics and tests).
         self.requests = 0
 
+    def token_expired(self) -> bool:
+        """Whether the token's own expiry (its JWT ``exp``) has passed."""
+        expiry = jwt_expiry(self._token)
+        return expiry is not None and expiry <= datetime.now(UTC)
+
     async def _request(
         self, kind: str, start: date, end: date, extra: Mapping[str, str] | None = None
     ) -> dict[str, Any]:
@@ -426,7 +448,13 @@ class EnedisClient:
             body = None
         if status != 200:
             raise _status_error(
-                kind, status, body, (start, end), retry_after, secrets=(self._token,)
+                kind,
+                status,
+                body,
+                (start, end),
+                retry_after,
+                secrets=(self._token,),
+                token_expired=self.token_expired(),
             )
         measurement: dict[str, Any] = shapes.MEASUREMENT.check(body, EnedisSchemaError)
         point = measurement.get("idPrm")
@@ -510,6 +538,7 @@ def _status_error(
     retry_after: str | None,
     *,
     secrets: Sequence[str],
+    token_expired: bool = False,
 ) -> EnedisError:
     """The exception for a non-200 answer, carrying Enedis' description (scrubbed)."""
     description = gateway_description(body, secrets)
@@ -519,7 +548,11 @@ def _status_error(
     said = f"{description or ''} {code}".lower()
     what = f"{kind} {period[0]}..{period[1]}: {status} {description or ''}".strip()
     error: EnedisError
-    if status in (401, 403):
+    if (status == 401 and token_expired) or (
+        status == 403 and any(text in said for text in _NO_CONSENT_TEXTS)
+    ):
+        error = EnedisConsentExpiredError(what)
+    elif status in (401, 403):
         error = EnedisAuthError(what)
     elif status == 404 or any(text in said for text in _NO_DATA_TEXTS):
         error = EnedisNoDataError(what)
