@@ -59,7 +59,7 @@ async def assert_api_changed_shown(
     sample = diagnostics["problems"]["last_schema_error"]
     assert sample is not None
     assert sample["what"] == placeholders["what"]
-    text = json.dumps([placeholders, diagnostics])
+    text = json.dumps([placeholders, diagnostics], default=str)
     for secret in secrets:
         assert secret not in text
     return placeholders

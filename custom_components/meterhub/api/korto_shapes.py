@@ -31,27 +31,44 @@ def korto_number(value: Any) -> Any:
 
 _TEXT_OR_NUMBER: Final = nullable(vol.Any(str, int, float))
 
+_METER: Final = record(
+    {
+        vol.Required("id"): _TEXT_OR_NUMBER,
+        vol.Required("reading"): nullable(korto_number),
+        vol.Optional("consumption"): nullable(korto_number),
+        vol.Optional("unit"): nullable(str),
+        vol.Optional("type"): nullable(str),
+        vol.Optional("reading_date"): nullable(str),
+    }
+)
+
+
+def some_readable_meter(meters: Any) -> Any:
+    """A list of meters of which at least one has the shape we read (or an empty list).
+
+    One odd meter shows as unknown rather than failing the whole apartment (Korto's data is
+    typed in by hand); when *no* meter fits, the answer itself has changed.
+    """
+    if not isinstance(meters, list):
+        raise vol.Invalid("expected a list")
+    first: vol.Invalid | None = None
+    for index, meter in enumerate(meters):
+        try:
+            _METER(meter)
+        except vol.Invalid as err:
+            if first is None:
+                first = vol.Invalid(err.msg, path=[index, *err.path])
+        else:
+            return meters
+    if first is not None:
+        raise first
+    return meters
+
+
 METERS: Final = Shape(
     "meters",
     "a list of meters, each with an id and a numeric reading",
-    record(
-        {
-            vol.Optional("meters"): nullable(
-                [
-                    record(
-                        {
-                            vol.Required("id"): _TEXT_OR_NUMBER,
-                            vol.Required("reading"): nullable(korto_number),
-                            vol.Optional("consumption"): nullable(korto_number),
-                            vol.Optional("unit"): nullable(str),
-                            vol.Optional("type"): nullable(str),
-                            vol.Optional("reading_date"): nullable(str),
-                        }
-                    )
-                ]
-            )
-        }
-    ),
+    record({vol.Optional("meters"): nullable(some_readable_meter)}),
 )
 BALANCE: Final = Shape(
     "balance",
