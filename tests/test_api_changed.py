@@ -210,3 +210,21 @@ def test_the_misfit_is_named_by_field_names_with_identifiers_masked() -> None:
         shape.check(body, KortoSchemaError)
     assert caught.value.what == "meters (meters[0].reading)"
     assert SECRET_ID not in json.dumps(caught.value.received)
+
+
+def test_the_repair_shows_the_part_that_did_not_fit() -> None:
+    make, shape, error, changes = CASES["octopus"]
+    renamed = copy.deepcopy(make())
+    changes["renamed"](renamed)
+    with pytest.raises(error) as caught:
+        shape.check(renamed, error)
+    # The row that lost its field, by field names; the sample keeps the whole answer's shape.
+    assert caught.value.placeholders["received"] == (
+        "an object with fields consumption_kwh, interval_end, interval_start, mpan"
+    )
+    assert caught.value.received["results"][1]["consumption_kwh"] == "float"
+    text = copy.deepcopy(make())
+    changes["text"](text)
+    with pytest.raises(error) as caught:
+        shape.check(text, error)
+    assert caught.value.placeholders["received"] == "a str"

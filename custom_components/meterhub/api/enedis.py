@@ -43,7 +43,6 @@ from .errors import (
     MeterHubApiError,
     jwt_expiry,
     raise_for_overload,
-    summary_of,
 )
 
 PARIS: Final = ZoneInfo("Europe/Paris")
@@ -146,7 +145,7 @@ class EnedisSchemaError(EnedisResponseError, ApiSchemaError):
         return {
             "what": self.what,
             "expected": self.expected,
-            "received": summary_of(self.received),
+            "received": self.received_summary,
             "gateway_error": "-",
         }
 

@@ -43,7 +43,24 @@ def checked[T](
     except vol.Invalid as err:
         where = _path(err.path)
         received = value if sample is None else sample
-        raise error(f"{what} ({where})" if where else what, expected, received) from None
+        raise error(
+            f"{what} ({where})" if where else what,
+            expected,
+            received,
+            misfit=_misfit(value, err.path),
+        ) from None
+
+
+def _misfit(value: Any, path: Iterable[Any]) -> Any:
+    """The part of ``value`` that did not fit, or the object missing a (renamed) field."""
+    for step in path:
+        if (isinstance(value, dict) and step in value) or (
+            isinstance(value, list) and isinstance(step, int) and 0 <= step < len(value)
+        ):
+            value = value[step]
+        else:
+            break
+    return value
 
 
 def _path(path: Iterable[Any]) -> str:
