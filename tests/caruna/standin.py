@@ -118,6 +118,10 @@ class Portal:
     days_only: dict[str, dict[date, float]] = field(default_factory=dict)
     with_fees: bool = True
     shape: str = "flat"
+    #: Energy rows in a changed shape, as a changed API would send them: ``"renamed"`` (the
+    #: consumption under a name no version used) or ``"text"`` (kWh as text with its unit).
+    #: None: the portal as it answers today.
+    changed_shape: str | None = None
     redirect_in: str = "body"
     login_json_type: str = "text/html"
     meteringpoints: bool = True
@@ -345,6 +349,10 @@ class Portal:
             "temperature": -3.5,
             "production": None,
         }
+        if self.changed_shape == "renamed":
+            row["energyKwh"] = row.pop(consumption_key)
+        elif self.changed_shape == "text" and kwh is not None:
+            row[consumption_key] = f"{kwh} kWh"
         if self.with_fees:
             if kwh is None:
                 row.update(dict.fromkeys(fees(0.0)))

@@ -169,6 +169,10 @@ class FakeDsmrReader:
     #: Answer every request with this raw ``(status, body, headers)`` instead, before the key is
     #: checked (a proxy or a broken server in front of DSMR-reader).
     override: tuple[int, str, dict[str, str]] | None = None
+    #: ``statistics/hour`` rows in a changed shape, as a changed API would send them:
+    #: ``"renamed"`` (``electricity1`` under another name) or ``"object"`` (a quantity that became
+    #: an object). None: today's shape.
+    changed_shape: str | None = None
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     url: str = ""
 
@@ -252,7 +256,7 @@ class FakeDsmrReader:
             rows.sort(
                 key=lambda r: r["hour_start"], reverse=params.get("ordering") == "-hour_start"
             )
-            return self._page(request, rows, params, self._hour_json)
+            return self._page(request, rows, params, self._changed_hour_json)
         if path == "statistics/day":
             first = _day(params, "day__gte") if "day__gte" in params else "0000"
             last = _day(params, "day__lte") if "day__lte" in params else "9999"
@@ -260,6 +264,14 @@ class FakeDsmrReader:
             rows.sort(key=lambda r: r["day"], reverse=params.get("ordering") == "-day")
             return self._page(request, rows, params)
         return _not_found()
+
+    def _changed_hour_json(self, row: dict[str, Any]) -> dict[str, Any]:
+        answer = self._hour_json(row)
+        if self.changed_shape == "renamed":
+            answer["electricity1_kwh"] = answer.pop("electricity1")
+        elif self.changed_shape == "object":
+            answer["electricity1"] = {"value": answer["electricity1"], "unit": "kWh"}
+        return answer
 
     @staticmethod
     def _hour_json(row: dict[str, Any]) -> dict[str, Any]:

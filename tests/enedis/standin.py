@@ -109,6 +109,13 @@ class FakeGateway:
     #: What the HTTP library raises for every request instead (refused, timeout, redirect loop),
     #: made from the request URL as aiohttp makes it.
     raises: Callable[[URL], Exception] | None = None
+    #: Answer successful requests in a changed shape, as a changed API would: ``"renamed"`` (the
+    #: points under another name), ``"text"`` (values that are not numbers) or ``"unit"`` (a unit
+    #: the client does not know). None: the shape of today.
+    changed_shape: str | None = None
+    #: Enedis no longer has the user's consent (withdrawn, or ended): 403 ADAM-DC-0008, as the
+    #: gateway relays it (bokub/conso-api issues 9 and 164).
+    consent_withdrawn: bool = False
     requests: list[Request] = field(default_factory=list)
 
     def install(self) -> None:
@@ -165,6 +172,9 @@ class FakeGateway:
         if token not in self.tokens or point != self.prm:
             message = "Votre token est invalide ou ne permet pas d'accéder à ce PRM"
             return self.respond(url, 401, {"status": 401, "message": message})
+        if self.consent_withdrawn:
+            description = "No consent can be found for this customer and this usage point."
+            return self.respond(url, 403, error_body(403, "ADAM-DC-0008", description))
         today = dt_util.utcnow().astimezone(PARIS).date()
         if start >= end or end > today + timedelta(days=1):
             description = "The end date parameter must be earlier than the current date."
@@ -203,6 +213,12 @@ class FakeGateway:
         if not grandeur["points"]:
             description = "no measure found for this usage point"
             return self.respond(url, 404, error_body(404, "no_data_found", description))
+        if self.changed_shape == "renamed":
+            grandeur["valeurs"] = grandeur.pop("points")
+        elif self.changed_shape == "text":
+            grandeur["points"] = [{**point, "v": "n/a"} for point in grandeur["points"]]
+        elif self.changed_shape == "unit":
+            grandeur["unite"] = "MWh/h"
         body = {
             "idPrm": self.answer_for_prm or self.prm,
             "etapeMetier": "BRUT",

@@ -72,6 +72,9 @@ class KortoStandIn:
         ]
     )
     apartments: set[str] = field(default_factory=lambda: {APARTMENT_ID})
+    #: Meters in a changed shape, as a changed API would send them: ``"renamed"`` (``reading``
+    #: under another name) or ``"text"`` (readings with their unit written in). None: today's.
+    changed_shape: str | None = None
     #: A raw answer for the next requests instead of the normal one: (status, body, headers).
     override: tuple[int, str, dict[str, str]] | None = None
     #: GraphQL errors added to every answer (data stays as it would be).
@@ -152,6 +155,11 @@ class KortoStandIn:
         apartment: dict[str, Any] = {"id": apartment_id, "__typename": "Apartment"}
         if body["operationName"] == "GetMetersData":
             apartment["meters"] = copy.deepcopy(self.meters)
+            for meter in apartment["meters"]:
+                if self.changed_shape == "renamed":
+                    meter["value"] = meter.pop("reading")
+                elif self.changed_shape == "text":
+                    meter["reading"] = f"{meter['reading']} {meter.get('unit') or 'm3'}"
             apartment.update(readings_allowed=True, readings_start="20", readings_end="31")
         else:
             apartment["balance"] = copy.deepcopy(self.balance)

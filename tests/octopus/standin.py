@@ -152,6 +152,9 @@ class FakeOctopus:
     live_telemetry: set[str] = field(default_factory=set)
     #: whether the consumption endpoint adds a half hour before and after the window
     overreach: bool = False
+    #: Consumption rows in a changed shape, as a changed API would send them: ``"renamed"``
+    #: (``consumption`` under another name) or ``"text"`` (kWh as text). None: today's shape.
+    changed_shape: str | None = None
 
     # -- building data ---------------------------------------------------------------------
 
@@ -356,6 +359,16 @@ class FakeOctopus:
             if (low is None or start >= low) and (high is None or start < high)
         }
         rows = consumption_rows(chosen)
+        if self.changed_shape == "renamed":
+            rows = [
+                {("consumption_kwh" if key == "consumption" else key): value}
+                | {k: v for k, v in row.items() if k != "consumption"}
+                for row in rows
+                for key, value in row.items()
+                if key == "consumption"
+            ]
+        elif self.changed_shape == "text":
+            rows = [{**row, "consumption": f"{row['consumption']} kWh"} for row in rows]
         if request.query.get("order_by", "-period") == "-period":
             rows.reverse()
         return self._page(request, rows, 25000)

@@ -37,6 +37,7 @@ import aiohttp
 from multidict import CIMultiDict
 from yarl import URL
 
+from . import caruna_shapes as shapes
 from .caruna_html import (
     PASSWORD_FIELD,
     USERNAME_FIELD,
@@ -52,6 +53,7 @@ from .errors import (
     ApiConnectionError,
     ApiRateLimitError,
     ApiResponseError,
+    ApiSchemaError,
     MeterHubApiError,
     raise_for_overload,
 )
@@ -101,6 +103,10 @@ class CarunaCredentialsRetryError(CarunaConnectionError):
 
 class CarunaResponseError(CarunaError, ApiResponseError):
     """The API answered with something the client cannot read."""
+
+
+class CarunaSchemaError(CarunaResponseError, ApiSchemaError):
+    """The portal answered data in a shape this client does not read (see ``caruna_shapes``)."""
 
 
 class CarunaLoginChangedError(CarunaResponseError):
@@ -573,6 +579,7 @@ class CarunaClient:
         body = await self._api_get(
             f"api/customers/{point.customer}/assets/{point.asset_id}/energy", params=params
         )
+        shapes.ENERGY_ROWS.check(_energy_items(body), CarunaSchemaError, sample=body)
         return hourly(parse_energy(body)) if timespan == "daily" else parse_energy(body)
 
     async def _api_get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
@@ -678,7 +685,7 @@ def _energy_items(body: Any) -> list[Any]:
     if isinstance(body, list):
         return body
     if not isinstance(body, dict):
-        raise CarunaResponseError("energy is neither a list nor an object")
+        raise CarunaSchemaError("energy", "a list of rows", body)
     results = body.get("results")
     if isinstance(results, list):
         raw: list[Any] = []
@@ -693,7 +700,7 @@ def _energy_items(body: Any) -> list[Any]:
         return [body]
     if not body:
         return []
-    raise CarunaResponseError("energy has no list of rows")
+    raise CarunaSchemaError("energy", "a list of rows", body)
 
 
 def parse_energy(body: Any) -> list[EnergyRow]:

@@ -24,14 +24,17 @@ from typing import Any, Final
 import aiohttp
 from yarl import URL
 
+from . import dsmr_reader_shapes as shapes
 from .errors import (
     ApiAuthError,
     ApiConnectionError,
     ApiRateLimitError,
     ApiResponseError,
+    ApiSchemaError,
     MeterHubApiError,
     raise_for_overload,
 )
+from .shapes import Shape
 
 API_PATH: Final = "api/v2"
 DEFAULT_TIMEOUT: Final = 20.0
@@ -74,6 +77,10 @@ class DsmrReaderNotJsonError(DsmrReaderResponseError):
     """HTML or other text instead of JSON: usually the address of another web page or a proxy."""
 
     error_key = "not_dsmr_reader"
+
+
+class DsmrReaderSchemaError(DsmrReaderResponseError, ApiSchemaError):
+    """The server answered in a shape this client does not read (see ``dsmr_reader_shapes``)."""
 
 
 class DsmrReaderApiDisabledError(DsmrReaderError):
@@ -584,6 +591,7 @@ class DsmrReaderClient:
             ordering="hour_start",
             filters=filters,
             anchor="hour_start__gte",
+            shape=shapes.HOUR_PAGE,
             parse=HourStatistic.from_json,
             key=lambda row: row.hour_start,
             anchor_value=lambda row: time_filter(row.hour_start, zone),
@@ -600,6 +608,7 @@ class DsmrReaderClient:
             ordering="day",
             filters={"day__gte": since.isoformat()},
             anchor="day__gte",
+            shape=shapes.DAY_PAGE,
             parse=DayStatistic.from_json,
             key=lambda row: row.day,
             anchor_value=lambda row: row.day.isoformat(),
@@ -613,6 +622,7 @@ class DsmrReaderClient:
         ordering: str,
         filters: Mapping[str, str],
         anchor: str,
+        shape: Shape,
         parse: Callable[[Mapping[str, Any]], RowT | None],
         key: Callable[[RowT], KeyT],
         anchor_value: Callable[[RowT], str],
@@ -634,7 +644,7 @@ class DsmrReaderClient:
         reanchors = 0
         while True:
             page = await self._request(path, {**params, "offset": offset})
-            results = _results(page, path)
+            results = _results(shape.check(page, DsmrReaderSchemaError), path)
             total = page.get("count") if isinstance(page, Mapping) else None
             if count is not None and total != count and last_row is not None:
                 reanchors += 1

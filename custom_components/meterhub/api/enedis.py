@@ -33,12 +33,15 @@ from zoneinfo import ZoneInfo
 
 import aiohttp
 
+from . import enedis_shapes as shapes
 from .errors import (
     ApiAuthError,
     ApiConnectionError,
     ApiRateLimitError,
     ApiResponseError,
+    ApiSchemaError,
     MeterHubApiError,
+    jwt_expiry,
     raise_for_overload,
 )
 
@@ -73,6 +76,8 @@ _POWER_UNITS: Final = {"va": 1.0, "kva": 1000.0}
 #: Enedis' descriptions that mean "the start is before what this meter has": a limit, not a fault.
 _HISTORY_LIMIT_TEXTS: Final = ("last activation date", "history deadline", "adam-err0123")
 _NO_DATA_TEXTS: Final = ("no measure found",)
+#: Enedis' code and words for "no consent for this customer and usage point" (403).
+_NO_CONSENT_TEXTS: Final = ("adam-dc-0008", "no consent can be found")
 
 _PRM_RE: Final = re.compile(r"^\d{14}$")
 _ANY_PRM_RE: Final = re.compile(r"\d{14}")
@@ -107,6 +112,20 @@ class EnedisAuthError(EnedisError, ApiAuthError):
     """The token was rejected, has expired, or does not give access to this PRM (401/403)."""
 
 
+class EnedisConsentExpiredError(EnedisAuthError):
+    """The user's consent is over: the gateway's token has expired, or Enedis has no consent.
+
+    The gateway signs each token for three years (``364 + 365 + 365`` days, bokub/conso-api
+    ``lib/auth.ts``) and answers an expired one like any bad token: 401 "Votre token est invalide
+    ou ne permet pas d'accéder à ce PRM"; the token's own ``exp`` tells the two apart. A consent
+    that the user withdrew, or that Enedis no longer has, comes back from Enedis as 403
+    ``ADAM-DC-0008`` "No consent can be found for this customer and this usage point." Either
+    way the user must give consent again on conso.boris.sh and enter the new token.
+    """
+
+    error_key = "consent_expired"
+
+
 class EnedisWrongPrmError(EnedisAuthError):
     """The gateway answered for another usage point than the one asked for."""
 
@@ -115,6 +134,20 @@ class EnedisWrongPrmError(EnedisAuthError):
 
 class EnedisResponseError(EnedisError, ApiResponseError):
     """The gateway answered with something this client cannot read or must not book."""
+
+
+class EnedisSchemaError(EnedisResponseError, ApiSchemaError):
+    """The gateway answered in a shape this client does not read (see ``enedis_shapes``)."""
+
+    @property
+    def placeholders(self) -> dict[str, str]:
+        """What was expected and what came (the repair's details); Enedis said nothing."""
+        return {
+            "what": self.what,
+            "expected": self.expected,
+            "received": self.received_summary,
+            "gateway_error": "-",
+        }
 
 
 class EnedisNoDataError(EnedisResponseError):
@@ -370,6 +403,11 @@ class EnedisClient:
         #: Requests sent since this client was made (diagnostics and tests).
         self.requests = 0
 
+    def token_expired(self) -> bool:
+        """Whether the token's own expiry (its JWT ``exp``) has passed."""
+        expiry = jwt_expiry(self._token)
+        return expiry is not None and expiry <= datetime.now(UTC)
+
     async def _request(
         self, kind: str, start: date, end: date, extra: Mapping[str, str] | None = None
     ) -> dict[str, Any]:
@@ -409,14 +447,19 @@ class EnedisClient:
             body = None
         if status != 200:
             raise _status_error(
-                kind, status, body, (start, end), retry_after, secrets=(self._token,)
+                kind,
+                status,
+                body,
+                (start, end),
+                retry_after,
+                secrets=(self._token,),
+                token_expired=self.token_expired(),
             )
-        if not isinstance(body, dict) or not isinstance(body.get("grandeur"), list):
-            raise EnedisResponseError(f"{kind}: the answer is not a v2 measurement")
-        point = body.get("idPrm")
+        measurement: dict[str, Any] = shapes.MEASUREMENT.check(body, EnedisSchemaError)
+        point = measurement.get("idPrm")
         if point is not None and str(point) != self._prm:
             raise EnedisWrongPrmError(f"{kind}: the gateway answered for another usage point")
-        return body
+        return measurement
 
     def _series(
         self, kind: str, body: Mapping[str, Any], direction: Direction, units: Mapping[str, float]
@@ -425,23 +468,17 @@ class EnedisClient:
         points: list[Mapping[str, Any]] = []
         factor: float | None = None
         for grandeur in body["grandeur"]:
-            if not isinstance(grandeur, dict):
-                raise EnedisResponseError(f"{kind}: unreadable grandeur")
             business = grandeur.get("grandeurMetier")
             if business != _BUSINESS[direction]:
                 raise EnedisResponseError(
                     f"{kind}: answer for {str(business)[:10]!r}, not {_BUSINESS[direction]}"
                 )
-            unit = str(grandeur.get("unite", "")).strip().lower()
-            if unit not in units:
-                raise EnedisResponseError(f"{kind}: unknown unit {unit[:10]!r}")
+            unit = shapes.unit(kind, units).check(grandeur["unite"], EnedisSchemaError)
+            unit = unit.strip().lower()
             if factor is not None and units[unit] != factor:
                 raise EnedisResponseError(f"{kind}: mixed units in one answer")
             factor = units[unit]
-            raw = grandeur.get("points")
-            if not isinstance(raw, list):
-                raise EnedisResponseError(f"{kind}: points missing")
-            points += [p for p in raw if isinstance(p, dict)]
+            points += grandeur["points"]
         step = body.get("pas")
         return _Series(points, factor or 1.0, step if isinstance(step, str) else None)
 
@@ -500,6 +537,7 @@ def _status_error(
     retry_after: str | None,
     *,
     secrets: Sequence[str],
+    token_expired: bool = False,
 ) -> EnedisError:
     """The exception for a non-200 answer, carrying Enedis' description (scrubbed)."""
     description = gateway_description(body, secrets)
@@ -509,7 +547,11 @@ def _status_error(
     said = f"{description or ''} {code}".lower()
     what = f"{kind} {period[0]}..{period[1]}: {status} {description or ''}".strip()
     error: EnedisError
-    if status in (401, 403):
+    if (status == 401 and token_expired) or (
+        status == 403 and any(text in said for text in _NO_CONSENT_TEXTS)
+    ):
+        error = EnedisConsentExpiredError(what)
+    elif status in (401, 403):
         error = EnedisAuthError(what)
     elif status == 404 or any(text in said for text in _NO_DATA_TEXTS):
         error = EnedisNoDataError(what)

@@ -73,12 +73,19 @@ class ApiSchemaError(ApiResponseError):
 
     error_key = "api_changed"
 
-    def __init__(self, what: str, expected: str, received: object) -> None:
-        """Describe the mismatch: ``what`` was read, what was ``expected``, what was ``received``."""
+    def __init__(
+        self, what: str, expected: str, received: object, *, misfit: object = None
+    ) -> None:
+        """Describe the mismatch: ``what`` was read, what was ``expected``, what was ``received``.
+
+        ``received`` is the whole answer (its shape is the sample diagnostics keep); ``misfit``,
+        when given, is the part of it that did not fit, which the texts summarise instead.
+        """
         self.what = what
         self.expected = expected
         self.received = shape_of(received)
-        super().__init__(f"{what}: expected {expected}, received {summary_of(self.received)}")
+        self.received_summary = summary_of(self.received if misfit is None else shape_of(misfit))
+        super().__init__(f"{what}: expected {expected}, received {self.received_summary}")
 
     @property
     def placeholders(self) -> dict[str, str]:
@@ -86,7 +93,7 @@ class ApiSchemaError(ApiResponseError):
         return {
             "what": self.what,
             "expected": self.expected,
-            "received": summary_of(self.received),
+            "received": self.received_summary,
         }
 
 

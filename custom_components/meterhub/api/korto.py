@@ -26,11 +26,13 @@ from typing import Any, Final
 import aiohttp
 from yarl import URL
 
+from . import korto_shapes as shapes
 from .errors import (
     ApiAuthError,
     ApiConnectionError,
     ApiRateLimitError,
     ApiResponseError,
+    ApiSchemaError,
     MeterHubApiError,
     raise_for_overload,
 )
@@ -108,6 +110,10 @@ class KortoAuthError(KortoError, ApiAuthError):
 
 class KortoResponseError(KortoError, ApiResponseError):
     """Korto answered with something that is not the GraphQL answer we asked for."""
+
+
+class KortoSchemaError(KortoResponseError, ApiSchemaError):
+    """Korto answered in a shape this client does not read (see ``korto_shapes``)."""
 
 
 class KortoUnknownApartmentError(KortoResponseError):
@@ -273,11 +279,7 @@ class KortoClient:
     async def async_meters(self, apartment_id: str) -> KortoMeters:
         """The apartment's meters with their latest readings (``GetMetersData``)."""
         apartment = await self._async_apartment("GetMetersData", METERS_QUERY, apartment_id)
-        raw_meters = apartment.get("meters")
-        if raw_meters is None:
-            raw_meters = []
-        if not isinstance(raw_meters, list):
-            raise KortoResponseError("Korto answered meters that are not a list")
+        raw_meters = shapes.METERS.check(apartment, KortoSchemaError).get("meters") or []
         meters = tuple(meter for raw in raw_meters if (meter := _parse_meter(raw)) is not None)
         return KortoMeters(
             meters=meters,
@@ -290,11 +292,7 @@ class KortoClient:
     async def async_balance(self, apartment_id: str) -> KortoBalance:
         """The apartment's balance and last payment (``GetApartmentBalance``)."""
         apartment = await self._async_apartment("GetApartmentBalance", BALANCE_QUERY, apartment_id)
-        raw = apartment.get("balance")
-        if raw is None:
-            raw = {}
-        if not isinstance(raw, dict):
-            raise KortoResponseError("Korto answered a balance that is not an object")
+        raw = shapes.BALANCE.check(apartment, KortoSchemaError).get("balance") or {}
         return KortoBalance(
             balance=parse_number(raw.get("balance")),
             balance_date=parse_date(raw.get("balance_date")),
@@ -317,17 +315,14 @@ class KortoClient:
         apartment = viewer.get("apartment") if isinstance(viewer, dict) else None
         if errors:
             self._raise_for_errors(errors, apartment_id, have_data=isinstance(apartment, dict))
-        if not isinstance(data, dict):
-            raise KortoResponseError("Korto answered without data")
+        shapes.APARTMENT.check(body, KortoSchemaError)
         if viewer is None:
             # Korto answers an anonymous visitor with an empty viewer.
             raise KortoAuthError("Korto does not know this token")
-        if not isinstance(viewer, dict):
-            raise KortoResponseError("Korto answered an unexpected viewer")
         if apartment is None:
             raise KortoUnknownApartmentError("Korto does not show this apartment to this token")
         if not isinstance(apartment, dict):
-            raise KortoResponseError("Korto answered an unexpected apartment")
+            raise KortoSchemaError("apartment", "an apartment object", body)
         return apartment
 
     def _raise_for_errors(self, errors: object, apartment_id: str, *, have_data: bool) -> None:

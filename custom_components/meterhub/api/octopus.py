@@ -26,15 +26,18 @@ from urllib.parse import urljoin
 
 import aiohttp
 
+from . import octopus_shapes as shapes
 from .errors import (
     ApiAuthError,
     ApiConnectionError,
     ApiRateLimitError,
     ApiResponseError,
+    ApiSchemaError,
     MeterHubApiError,
     jwt_expiry,
     raise_for_overload,
 )
+from .shapes import Shape
 
 DEFAULT_BASE_URL: Final = "https://api.octopus.energy/v1/"
 #: The consumption endpoint's largest page: two years of half hours take two requests.
@@ -85,6 +88,10 @@ class OctopusAuthError(OctopusError, ApiAuthError):
 
 class OctopusResponseError(OctopusError, ApiResponseError):
     """Octopus answered with something this client cannot read."""
+
+
+class OctopusSchemaError(OctopusResponseError, ApiSchemaError):
+    """Octopus answered in a shape this client does not read (see ``octopus_shapes``)."""
 
 
 class OctopusAccountNotFoundError(OctopusResponseError):
@@ -369,17 +376,15 @@ class OctopusClient:
             ) from None
 
     async def _paged(
-        self, kind: str, path: str, params: Mapping[str, str | int]
+        self, kind: str, path: str, params: Mapping[str, str | int], shape: Shape
     ) -> list[dict[str, Any]]:
-        """Every result of a paged list, following ``next`` links."""
+        """Every result of a paged list, following ``next`` links; each page has ``shape``."""
         results: list[dict[str, Any]] = []
         url: str | None = urljoin(self._base_url, path)
         query: Mapping[str, str | int] | None = params
         while url is not None:
-            page = await self._request(kind, url, params=query)
-            if not isinstance(page, dict) or not isinstance(page.get("results"), list):
-                raise OctopusResponseError(f"unexpected {kind} page")
-            results.extend(r for r in page["results"] if isinstance(r, dict))
+            page = shape.check(await self._request(kind, url, params=query), OctopusSchemaError)
+            results.extend(page["results"])
             next_url = page.get("next")
             url = next_url if isinstance(next_url, str) and next_url else None
             query = None  # the next link carries the query
@@ -395,8 +400,6 @@ class OctopusClient:
             )
         except OctopusNotFoundError as err:
             raise OctopusAccountNotFoundError("unknown account number") from err
-        if not isinstance(data, dict):
-            raise OctopusResponseError("unexpected account shape")
         return _parse_account(account_number, data)
 
     async def async_get_consumption(
@@ -426,6 +429,7 @@ class OctopusClient:
                 "page_size": page_size or CONSUMPTION_PAGE_SIZE,
                 "order_by": "period",
             },
+            shapes.CONSUMPTION_PAGE,
         )
         intervals: dict[datetime, Interval] = {}
         for row in rows:
@@ -462,6 +466,7 @@ class OctopusClient:
                 "period_to": format_time(period_to),
                 "page_size": RATES_PAGE_SIZE,
             },
+            shapes.RATES_PAGE,
         )
         rates: list[Rate] = []
         for row in rows:
@@ -627,11 +632,9 @@ class OctopusClient:
                 "end": end.astimezone(UTC).isoformat(),
             },
         )
-        rows = data.get("smartMeterTelemetry")
+        rows = shapes.TELEMETRY.check(data, OctopusSchemaError).get("smartMeterTelemetry")
         if rows is None:
             return []
-        if not isinstance(rows, list):
-            raise OctopusResponseError("unexpected telemetry answer")
         readings: list[TelemetryReading] = []
         for row in rows:
             if not isinstance(row, dict) or not row.get("readAt"):
@@ -652,10 +655,8 @@ class OctopusClient:
         """The account balance in pounds (positive: in credit). Kraken reports pence."""
         query = "query balance($account: String!) { account(accountNumber: $account) { balance } }"
         data = await self._authed(query, {"account": account_number})
-        account = data.get("account")
-        if not isinstance(account, dict) or not isinstance(account.get("balance"), int | float):
-            raise OctopusResponseError("no balance in the answer")
-        return float(account["balance"]) / 100
+        checked = shapes.BALANCE.check(data, OctopusSchemaError)
+        return float(checked["account"]["balance"]) / 100
 
 
 class _TokenExpiredError(OctopusAuthError):
@@ -808,12 +809,9 @@ def _parse_meters(rows: Any) -> tuple[Meter, ...]:
     )
 
 
-def _parse_account(number: str, data: Mapping[str, Any]) -> Account:
+def _parse_account(number: str, data: Any) -> Account:
     properties: list[Property] = []
-    raw_properties = data.get("properties")
-    if not isinstance(raw_properties, list):
-        raise OctopusResponseError("account without properties")
-    for prop in raw_properties:
+    for prop in shapes.ACCOUNT.check(data, OctopusSchemaError)["properties"]:
         if not isinstance(prop, dict):
             continue
         points: list[MeterPoint] = []

@@ -29,6 +29,7 @@ from ...api.enedis import (
     valid_prm,
 )
 from ..base import FormError, Provider, Validated, base_url
+from . import consent
 from .coordinator import BUDGET, EnedisCoordinator
 from .options import (
     CONF_PRM,
@@ -89,6 +90,7 @@ class EnedisProvider(Provider[EnedisRuntime]):
     async def async_remove_entry(self, hass: HomeAssistant, entry: EnedisConfigEntry) -> None:
         """Delete the local copy of the readings and the request plan."""
         await EnedisStore(hass, self.key, entry.entry_id).async_remove()
+        consent.async_remove(hass, entry.entry_id)
 
     async def async_create_runtime(
         self, hass: HomeAssistant, entry: EnedisConfigEntry

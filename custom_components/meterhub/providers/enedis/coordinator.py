@@ -30,6 +30,7 @@ from ...api.enedis import (
     DailyValue,
     Direction,
     EnedisClient,
+    EnedisConsentExpiredError,
     EnedisError,
     EnedisHistoryLimitError,
     EnedisNoDataError,
@@ -45,6 +46,7 @@ from ...api.errors import (
 )
 from ...const import DOMAIN, LOGGER
 from ...coordinator import MeterHubCoordinator
+from . import consent
 from .history import EnedisSeries, async_import_days
 from .ledger import DaySummary, Ledger, summarize
 from .planner import (
@@ -139,6 +141,7 @@ class EnedisCoordinator(MeterHubCoordinator[EnedisData]):
         #: The last request error Enedis explained (a 400 reported, not retried in a loop).
         self.last_problem: GatewayProblem | None = None
         self._fingerprint = ""
+        self._token: str = entry.data["token"]
 
     def _options_fingerprint(self) -> str:
         """What the statistics depend on besides the readings."""
@@ -192,6 +195,20 @@ class EnedisCoordinator(MeterHubCoordinator[EnedisData]):
                 deferred=self.deferred,
             )
         )
+
+    async def _async_update_data(self) -> EnedisData:
+        """The base coordinator's update; a new token or an answer ends the consent repair."""
+        sent_before = self.client.requests
+        data = await super()._async_update_data()
+        answered = self.client.requests > sent_before
+        consent.async_resolve(self.hass, self._entry_id, self._token, answered=answered)
+        return data
+
+    async def _async_report_problems(self, err: MeterHubApiError) -> None:
+        """The base coordinator's repairs, and the consent repair when the consent is over."""
+        await super()._async_report_problems(err)
+        if isinstance(err, EnedisConsentExpiredError):
+            consent.async_report(self.hass, self._entry_id, self._token)
 
     async def _async_fetch(self) -> EnedisData:
         """Run a step if the timer asked for one; always return the summary of the stored data."""
