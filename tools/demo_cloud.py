@@ -10,8 +10,11 @@ servers listen, their addresses and credentials go to ``--state`` (JSON) for ``t
 which adds one entry per source through the config flow with the hidden ``base_url`` entry key.
 
 Octopus' Home Mini telemetry moves: its newest reading is always "now", with the household's
-current demand. ``POST /demo/revoke/korto`` on the control server makes Korto refuse the token (the
-browser test's repair screenshot: the re-authentication a user then sees).
+current demand. The control server changes the stand-ins as a provider might:
+``POST /demo/change-shape/<provider>[?shape=renamed]`` makes one answer in a changed shape (the
+browser test's repair screenshot: Meter Hub's "changed its API" repair; ``?shape=`` restores
+today's shape), and ``POST /demo/revoke/korto`` makes Korto refuse the token (the
+re-authentication a user then sees).
 
 Meter Hub itself has no demo mode: these are servers it talks to like any other.
 """
@@ -391,8 +394,26 @@ async def serve(base_port: int, weeks: int, state: Path | None) -> None:
         apartment.tokens.clear()
         return web.json_response({"korto": "token revoked"})
 
+    #: The stand-ins that can answer in a changed shape (each knows at least ``renamed``).
+    changeable: dict[str, Any] = {
+        "octopus": octo,
+        "dsmr_reader": reader,
+        "korto": apartment,
+        "enedis": linky,
+        "caruna": portal,
+    }
+
+    async def change_shape(request: web.Request) -> web.Response:
+        provider = request.match_info["provider"]
+        if provider not in changeable:
+            return web.json_response({"error": f"no stand-in {provider!r}"}, status=404)
+        shape = request.query.get("shape", "renamed") or None
+        changeable[provider].changed_shape = shape
+        return web.json_response({provider: f"answers in shape {shape or 'of today'}"})
+
     control = web.Application()
     control.router.add_post("/demo/revoke/korto", revoke_korto)
+    control.router.add_post("/demo/change-shape/{provider}", change_shape)
     control_port = await start(control, "control") if base_port == 0 else None
     if control_port is None:
         runner, control_port = await _serve(control, base_port + CONTROL_OFFSET)

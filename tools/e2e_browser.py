@@ -5,8 +5,9 @@ Settings -> Devices & services -> Add integration -> Meter Hub (the menu of six 
 port and version -> submit; the device page must show live values. Then the cloud sources are
 added through the config flow API (as ``scripts/develop`` does), and the energy dashboard must show
 a week with cost, and its "Now" view the live power of the P1 meter and the Octopus Home Mini (the
-sum of their sensors' states). Last, Korto's stand-in refuses the token and the repair a user then
-sees is opened. Screenshots go to ``--shots`` (``scripts/screenshots``: the README's images).
+sum of their sensors' states). Last, Korto's stand-in answers in a changed shape and Meter Hub's
+"changed its API" repair is opened; then it refuses the token and Home Assistant's reauth repair
+shows. Screenshots go to ``--shots`` (``scripts/screenshots``: the README's images).
 
     python -m tools.e2e_browser [--hass PATH] [--shots docs/images] [--keep]
 
@@ -188,26 +189,51 @@ async def show_now(page: Page, base: str, shots: Path, run: Run) -> None:
     run.check("the Now view shows the live power (P1 and Octopus Home Mini)", agreed, detail)
 
 
+async def _reload_korto(session: aiohttp.ClientSession, base: str) -> None:
+    """Reload the Korto entry (its menu's Reload): it reads the meters at once, not in hours."""
+    async with session.get(f"{base}/api/config/config_entries/entry") as response:
+        entries = await response.json()
+    korto = next(e for e in entries if e["title"].startswith("Korto"))
+    reload = f"{base}/api/config/config_entries/entry/{korto['entry_id']}/reload"
+    async with session.post(reload) as response:
+        response.raise_for_status()
+
+
 async def show_repair(page: Page, base: str, control: str, shots: Path, run: Run) -> None:
-    """Korto stops accepting the token: the repair a user then sees, opened."""
+    """Korto answers in a changed shape: Meter Hub's "changed its API" repair, opened (issue 18).
+
+    Korto, because its meters are read as the entry loads: a reload raises the repair at once.
+    Then, without a picture, Korto refuses the token and Home Assistant's reauth repair shows.
+    """
     async with aiohttp.ClientSession() as session:
-        async with session.post(f"{control}/demo/revoke/korto") as response:
+        async with session.post(f"{control}/demo/change-shape/korto?shape=renamed") as response:
             response.raise_for_status()
         session.headers["Authorization"] = f"Bearer {await api_token(session, base)}"
-        async with session.get(f"{base}/api/config/config_entries/entry") as response:
-            entries = await response.json()
-        korto = next(e for e in entries if e["title"].startswith("Korto"))
-        # The next poll would find out within hours; a reload (the entry's menu) finds out now.
-        reload = f"{base}/api/config/config_entries/entry/{korto['entry_id']}/reload"
-        async with session.post(reload) as response:
+        await _reload_korto(session, base)
+        await page.goto(f"{base}/config/repairs")
+        item = page.get_by_text("Korto changed its API", exact=True)
+        await expect(item).to_be_visible(timeout=60_000)
+        await item.click()
+        advice = page.get_by_text("Meter Hub needs an update", exact=False)
+        await expect(advice).to_be_visible(timeout=30_000)
+        await page.wait_for_timeout(1500)  # the dialog slides in
+        await page.screenshot(path=shots / "repair.png")
+        run.check(
+            "the api_changed repair shows when Korto's answers change",
+            True,
+            "Korto changed its API; Meter Hub needs an update",
+        )
+        await page.keyboard.press("Escape")
+
+        async with session.post(f"{control}/demo/change-shape/korto?shape=") as response:
             response.raise_for_status()
-    await page.goto(f"{base}/config/dashboard")
-    item = page.get_by_text("Authentication expired for Korto apartment")
-    await expect(item).to_be_visible(timeout=60_000)
-    await item.click()
-    await page.wait_for_timeout(1500)  # the dialog slides in
-    await page.screenshot(path=shots / "repair.png")
-    run.check("a repair shows when Korto refuses the token", True)
+        async with session.post(f"{control}/demo/revoke/korto") as response:
+            response.raise_for_status()
+        await _reload_korto(session, base)
+    await page.goto(f"{base}/config/repairs")
+    reauth = page.get_by_text("Authentication expired for Korto", exact=False)
+    await expect(reauth.first).to_be_visible(timeout=60_000)
+    run.check("a reauth repair shows when Korto refuses the token", True)
 
 
 async def main_async(args: argparse.Namespace) -> int:

@@ -568,6 +568,26 @@ class TelegramDecoder:
         return str(value) if value else None
 
 
+_HEX_PAIRS: Final = re.compile(r"(?:[0-9A-Fa-f]{2})+")
+
+
+def readable_identifier(identifier: str) -> str:
+    """An equipment identifier as the meter's label prints it, for the device's serial number.
+
+    Most DSMR variants send their identifiers (0-0:96.1.1, 0-n:96.1.0) as hex-encoded ASCII:
+    ``4530...3031`` is ``E0...01``. When the text decodes to printable ASCII it is shown decoded,
+    otherwise as sent. Only for display: unique ids and device identifiers keep the identifier as
+    sent (the public contract).
+    """
+    if _HEX_PAIRS.fullmatch(identifier) is None:
+        return identifier
+    try:
+        text = bytes.fromhex(identifier).decode("ascii")
+    except UnicodeDecodeError:
+        return identifier
+    return text if text.isprintable() and text.strip() else identifier
+
+
 _P1_VERSION_RE: Final = re.compile(r"^\d-\d:0\.2\.8\((\d+)\)", re.MULTILINE)
 _HAS_CRC_RE: Final = re.compile(r"![0-9A-F]{1,4}\r\n$")
 _FIVE: Final = frozenset({"5", "5L", "5S"})

@@ -30,6 +30,7 @@ from ...api.dsmr import (
     P1Reader,
     TelegramDecoder,
     UnparsedLine,
+    readable_identifier,
 )
 from ...const import LOGGER
 from ...entity import meter_device
@@ -258,7 +259,7 @@ class DsmrRuntime(ProviderRuntime):
             device_id(self.key, self.meter_id),
             name="Electricity meter",
             model=f"DSMR {self.version}",
-            serial_number=self.meter_id,
+            serial_number=readable_identifier(self.meter_id),
         )
 
     def _electricity_registry_id(self) -> str:
@@ -299,7 +300,9 @@ class DsmrRuntime(ProviderRuntime):
             device = meter_device(
                 device_id(self.key, meter),
                 name=f"{reading.kind.capitalize()} meter",
-                serial_number=reading.identifier,
+                serial_number=readable_identifier(reading.identifier)
+                if reading.identifier
+                else None,
             )
             device["via_device_id"] = self._electricity_registry_id()
             entity = DsmrSensor(self.coordinator, device, mbus_description(reading))
