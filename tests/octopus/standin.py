@@ -155,6 +155,10 @@ class FakeOctopus:
     #: Consumption rows in a changed shape, as a changed API would send them: ``"renamed"``
     #: (``consumption`` under another name) or ``"text"`` (kWh as text). None: today's shape.
     changed_shape: str | None = None
+    #: The GraphQL account in a changed shape: ``"units_renamed"`` (a gas meter's
+    #: ``consumptionUnits`` under another name) or ``"unknown_unit"`` (a unit we cannot convert).
+    #: None: today's shape.
+    graphql_changed_shape: str | None = None
 
     # -- building data ---------------------------------------------------------------------
 
@@ -253,6 +257,12 @@ class FakeOctopus:
                     for m in point["meters"]
                     if m["serial_number"] not in self.inactive_serials
                 ]
+                if self.graphql_changed_shape == "units_renamed":
+                    for meter in meters:
+                        meter["unitOfMeasurement"] = meter.pop("consumptionUnits")
+                elif self.graphql_changed_shape == "unknown_unit":
+                    for meter in meters:
+                        meter["consumptionUnits"] = "HCF"  # hundred cubic feet
                 gas.append(
                     {
                         "meterPoint": {

@@ -25,6 +25,7 @@ from custom_components.meterhub.api.octopus import (
     OctopusAccountNotFoundError,
     OctopusClient,
     OctopusNotFoundError,
+    OctopusSchemaError,
     parse_gas_unit,
     parse_time,
 )
@@ -207,3 +208,21 @@ def test_gas_units_and_codes_without_the_usual_shape() -> None:
         tariff_code="E-1R-AGILE-24-10-01-C", valid_from=None, valid_to=None, product="AGILE-X"
     )
     assert named.product_code == "AGILE-X"
+
+
+@pytest.mark.parametrize("change", ["units_renamed", "unknown_unit"])
+async def test_graphql_account_in_a_changed_shape_is_a_schema_error(
+    client: OctopusClient, octopus: FakeOctopus, change: str
+) -> None:
+    octopus.graphql_changed_shape = change
+    with pytest.raises(OctopusSchemaError) as changed:
+        await client.async_get_graphql_account(ACCOUNT)
+    assert changed.value.what == (
+        "account (gasAgreements[0].meterPoint.meters[0].consumptionUnits)"
+    )
+    for secret in (ACCOUNT, MPAN, SERIAL, GOOD_KEY):
+        assert secret not in str(changed.value)
+        assert secret not in repr(changed.value.received)
+    octopus.graphql_changed_shape = None
+    account = await client.async_get_graphql_account(ACCOUNT)
+    assert account.from_graphql

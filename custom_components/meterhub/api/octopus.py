@@ -611,13 +611,15 @@ class OctopusClient:
         """The account as GraphQL knows it: active meters with units and device ids, products.
 
         Everything sits in one :class:`Property` (GraphQL lists agreements, not addresses); only
-        active agreements' points and active meters are returned.
+        active agreements' points and active meters are returned. An answer in another shape
+        (a renamed field, a gas unit we do not know) raises :class:`OctopusSchemaError`.
         """
         data = await self._authed(_ACCOUNT_QUERY, {"account": account_number})
         account = data.get("account")
-        if not isinstance(account, dict):
+        if account is None:
             raise OctopusAccountNotFoundError("unknown account number")
-        return _parse_graphql_account(account_number, account)
+        checked = shapes.GRAPHQL_ACCOUNT.check(account, OctopusSchemaError)
+        return _parse_graphql_account(account_number, checked)
 
     async def async_get_telemetry(
         self, device_id: str, start: datetime, end: datetime, *, grouping: str = "HALF_HOURLY"

@@ -4,16 +4,18 @@ REST (``api.octopus.energy/v1``): paged lists ``{count, next, previous, results:
 consumption rows ``{consumption: number, interval_start, interval_end}``; rate rows
 ``{value_inc_vat: number, valid_from, valid_to, payment_method}``; an account
 ``{number, properties: [...]}``. GraphQL (Kraken): the balance is a number of pence; telemetry is a
-list of readings or null. The client checks every answer against these before it reads it.
+list of readings or null; the account lists its active agreements' meter points with their active
+meters (a gas meter with its ``consumptionUnits``, the one place that says kWh or m³) and tariffs.
+The client checks every answer against these before it reads it.
 """
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 import probatio as vol
 
-from .shapes import Shape, nullable, number, record
+from .shapes import Shape, nullable, number, one_of_units, record
 
 
 def _page_of(row: vol.Schema) -> vol.Schema:
@@ -63,6 +65,66 @@ TELEMETRY: Final = Shape(
             vol.Optional("smartMeterTelemetry"): nullable(
                 [record({vol.Required("readAt"): nullable(str)})]
             )
+        }
+    ),
+)
+
+
+#: ``consumptionUnits`` as Kraken writes it (``KWH``, ``MQ``) and the spellings seen elsewhere;
+#: anything else (or nothing) is a misfit: a gas meter's unit is never guessed.
+GAS_UNITS: Final = ("KWH", "kWh", "MQ", "m3", "m³")
+
+
+def _graphql_point(identifier: str, meter: dict[Any, Any]) -> vol.Schema:
+    return record(
+        {
+            vol.Required("meterPoint"): record(
+                {
+                    vol.Required(identifier): str,
+                    vol.Optional("direction"): nullable(str),
+                    vol.Required("meters"): [record(meter)],
+                    vol.Required("agreements"): [
+                        record(
+                            {
+                                vol.Optional("validFrom"): nullable(str),
+                                vol.Optional("validTo"): nullable(str),
+                                # ``... on TariffType``: another kind of tariff comes as {}
+                                vol.Required("tariff"): nullable(
+                                    record(
+                                        {
+                                            vol.Optional("tariffCode"): str,
+                                            vol.Optional("productCode"): nullable(str),
+                                        }
+                                    )
+                                ),
+                            }
+                        )
+                    ],
+                }
+            )
+        }
+    )
+
+
+GRAPHQL_ACCOUNT: Final = Shape(
+    "account",
+    "an account with its electricity and gas agreements, each with a meter point, its meters "
+    "(serial numbers; gas meters with a unit of kWh or m³) and its tariffs",
+    record(
+        {
+            vol.Optional("balance"): nullable(number),
+            vol.Required("electricityAgreements"): [
+                _graphql_point("mpan", {vol.Required("serialNumber"): str})
+            ],
+            vol.Required("gasAgreements"): [
+                _graphql_point(
+                    "mprn",
+                    {
+                        vol.Required("serialNumber"): str,
+                        vol.Required("consumptionUnits"): one_of_units(GAS_UNITS),
+                    },
+                )
+            ],
         }
     ),
 )

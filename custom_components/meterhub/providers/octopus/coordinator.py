@@ -21,11 +21,11 @@ from homeassistant.helpers.event import async_call_later, async_track_point_in_u
 from homeassistant.helpers.issue_registry import IssueSeverity
 from homeassistant.util import dt as dt_util
 
-from ...api.errors import ApiAuthError, ApiRateLimitError, MeterHubApiError
+from ...api.errors import ApiAuthError, ApiRateLimitError, ApiSchemaError, MeterHubApiError
 from ...api.octopus import Account, MeterPoint, OctopusClient, TelemetryReading
 from ...const import LOGGER
 from ...coordinator import MeterHubCoordinator, local_text
-from ...repairs import HOME_MINI_QUIET, async_source_placeholders, entry_problems
+from ...repairs import API_CHANGED, HOME_MINI_QUIET, async_source_placeholders, entry_problems
 from ...statistics import local_midnight
 from .history import HISTORY_INTERVAL, HistoryImporter, MeterSummary
 from .meters import OctopusMeter
@@ -35,6 +35,8 @@ if TYPE_CHECKING:
     from .runtime import OctopusConfigEntry
 
 ACCOUNT_INTERVAL: Final = timedelta(hours=12)
+#: Who reports GraphQL's account in a changed shape (one account coordinator per entry).
+GRAPHQL_ACCOUNT_SOURCE: Final = "Octopus account (GraphQL)"
 #: While the account could only be read from REST, GraphQL is asked again this often.
 ACCOUNT_FALLBACK_INTERVAL: Final = timedelta(hours=1)
 #: Telemetry: never more often than this (BottlecapDave's Home Mini default is also 1 minute).
@@ -69,6 +71,12 @@ class OctopusAccountCoordinator(MeterHubCoordinator[Account]):
     a rejected key (narrowed with the last GraphQL answer, :func:`merge_known`, and GraphQL is
     asked again within the hour), and it proves the key still opens REST, which every history
     and price request uses (a Kraken token can outlive a rotated key).
+
+    A GraphQL answer in a changed shape falls back the same way and also raises the
+    ``api_changed`` repair (once; cleared by the next correct GraphQL answer). A gas meter keeps
+    the unit of the last good GraphQL answer of this session; without one its unit is unknown
+    and its history waits (REST does not say kWh or m³, and a guess would book SMETS2 m³ as kWh
+    or the other way round, 11 times off).
     """
 
     def __init__(
@@ -91,10 +99,40 @@ class OctopusAccountCoordinator(MeterHubCoordinator[Account]):
             self.fallbacks += 1
             LOGGER.debug("Octopus GraphQL account unavailable (%s): using REST", type(err).__name__)
             self.update_interval = ACCOUNT_FALLBACK_INTERVAL
+            if isinstance(err, ApiSchemaError):
+                await self._async_graphql_changed(err)
             return merge_known(rest, self.known)
         self.known = account
         self.update_interval = ACCOUNT_INTERVAL
+        if self.config_entry is not None:
+            entry_problems(self.hass, self.config_entry.entry_id).resolve(
+                self.hass, API_CHANGED, GRAPHQL_ACCOUNT_SOURCE
+            )
         return account
+
+    async def _async_graphql_changed(self, err: ApiSchemaError) -> None:
+        """GraphQL's account came in a changed shape: say so, although REST keeps data flowing.
+
+        The update itself succeeds (REST's account, narrowed with the last good GraphQL answer),
+        so the spine's own ``api_changed`` handling never sees this error; without the repair a
+        gas meter whose unit only GraphQL tells would wait for history without anyone knowing
+        why. The source is fixed (not this coordinator's id), so a reloaded entry clears the
+        repair it raised before the reload once GraphQL answers correctly again.
+        """
+        if self.config_entry is None:
+            return
+        problems = entry_problems(self.hass, self.config_entry.entry_id)
+        problems.remember_schema_error(err)
+        if problems.reports(API_CHANGED, GRAPHQL_ACCOUNT_SOURCE):
+            return  # raised once, not on every (hourly) fallback
+        placeholders = await async_source_placeholders(self.hass, self.config_entry)
+        problems.report(
+            self.hass,
+            API_CHANGED,
+            GRAPHQL_ACCOUNT_SOURCE,
+            {**placeholders, **err.placeholders},
+            learn_more_url=placeholders["issue_tracker"] or None,
+        )
 
 
 def merge_known(rest: Account, known: Account | None) -> Account:
