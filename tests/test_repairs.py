@@ -123,6 +123,25 @@ async def test_changed_api_raises_one_repair_until_answers_are_right_again(
     assert our_issues(hass) == {}
 
 
+async def test_changed_api_repair_clears_after_a_reload_in_between(
+    hass: HomeAssistant, stub_provider: StubProvider, freezer: FrozenDateTimeFactory
+) -> None:
+    """A reload (the user's, or an options change) replaces the coordinator that reported the
+    problem: the new one's first good answer still removes the issue."""
+    entry = await add_entry(hass)
+    server = stub_provider.server
+    server.fail_with = ApiSchemaError("readings", "a list of half-hour rows", CHANGED_ANSWER)
+    await poll(hass, freezer, timedelta(minutes=6))
+    assert list(our_issues(hass)) == [f"api_changed_{entry.entry_id}"]
+
+    server.fail_with = None
+    server.reading = 102.5
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert hass.states.get(ENTITY).state == "102.5"
+    assert our_issues(hass) == {}
+
+
 async def test_history_stalled_for_a_day_says_how_far_the_dashboard_goes(
     hass: HomeAssistant, stub_provider: StubProvider, freezer: FrozenDateTimeFactory
 ) -> None:

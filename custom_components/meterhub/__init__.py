@@ -15,7 +15,7 @@ from .devices import meterhub_identifiers
 from .privacy_rename import async_offer_renames
 from .providers import REGISTRY
 from .providers.base import MeterHubConfigEntry
-from .repairs import async_remove_entry_issues
+from .repairs import async_remove_entry_issues, entry_problems
 
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
@@ -62,10 +62,17 @@ async def async_setup_entry(hass: HomeAssistant, entry: MeterHubConfigEntry) -> 
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: MeterHubConfigEntry) -> bool:
-    """Unload the platforms; ``async_on_unload`` then stops the provider's runtime."""
+    """Unload the platforms; ``async_on_unload`` then stops the provider's runtime.
+
+    Who reports which problem is forgotten with the runtime: the issues stay until the reloaded
+    entry's sources answer, and the first one that answers well removes an issue nobody reports.
+    """
     provider = REGISTRY.get(entry.data.get(CONF_PROVIDER, ""))
     platforms = provider.platforms if provider is not None else ()
-    return await hass.config_entries.async_unload_platforms(entry, platforms)
+    unloaded = await hass.config_entries.async_unload_platforms(entry, platforms)
+    if unloaded:
+        entry_problems(hass, entry.entry_id).reporting.clear()
+    return unloaded
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: MeterHubConfigEntry) -> None:
