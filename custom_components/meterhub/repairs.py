@@ -19,6 +19,9 @@ source (coordinator, reader) that reported it has succeeded since. Causes:
   fix flow (this module is Home Assistant's ``repairs`` platform of Meter Hub, see
   :func:`async_create_fix_flow`) lists the serial ports present and moves the entry to the
   chosen one.
+- ``meter_replaced``: the grid operator swapped the gas meter on a P1 meter's M-Bus channel; the
+  text says to add the new meter's gas statistic in the energy settings
+  (``providers/dsmr/meter_swap.py``).
 
 Rejected credentials need no issue of ours: Home Assistant raises its own "reauthentication
 required" repair with the reauth flow and removes it when the flow succeeds.
@@ -48,8 +51,16 @@ HISTORY_STALLED: Final = "history_stalled"
 HOME_MINI_QUIET: Final = "home_mini_quiet"
 PRIVATE_ENTITY_IDS: Final = "private_entity_ids"
 PORT_MISSING: Final = "port_missing"
+METER_REPLACED: Final = "meter_replaced"
 #: Every cause an entry can have an issue for (removed with the entry).
-CAUSES: Final = (API_CHANGED, HISTORY_STALLED, HOME_MINI_QUIET, PRIVATE_ENTITY_IDS, PORT_MISSING)
+CAUSES: Final = (
+    API_CHANGED,
+    HISTORY_STALLED,
+    HOME_MINI_QUIET,
+    PRIVATE_ENTITY_IDS,
+    PORT_MISSING,
+    METER_REPLACED,
+)
 
 _DATA_KEY: Final = f"{DOMAIN}_problems"
 #: Where ``privacy_rename`` keeps each loaded entry's older device names.

@@ -27,6 +27,7 @@ def v5(
     tariff: str = "0002",
     gas: float = 1001.234,
     gas_at: str = "260301120500W",
+    gas_id: str = GAS_ID,
     water: float | None = 55.5,
     water_at: str = "260301120500W",
     timestamp: str = "260301120730W",
@@ -72,7 +73,7 @@ def v5(
 1-0:42.7.0(00.000*kW)
 1-0:62.7.0(00.000*kW)
 0-1:24.1.0(003)
-0-1:96.1.0({GAS_ID})
+0-1:96.1.0({gas_id})
 0-1:24.2.1({gas_at})({gas:09.3f}*m3)
 {water_lines}"""
     return compose_telegram(body)

@@ -47,6 +47,7 @@ from .const import (
 from .coordinator import DsmrCoordinator
 from .forwarding import Forwarder, forward_targets
 from .history import MbusStatistics
+from .meter_swap import async_raise_meter_replaced, async_resolve_meter_replaced
 from .model import MbusReading, P1Snapshot, mbus_readings
 from .port_watch import PortWatch
 from .sensors import (
@@ -107,6 +108,8 @@ class DsmrRuntime(ProviderRuntime):
         self._mbus_text: list[str] = []
         self._entities: dict[str, DsmrSensor] = {}
         self._statistics: dict[int, MbusStatistics] = {}
+        #: The meter key last seen on each M-Bus channel (to tell a swapped meter).
+        self._mbus_meters: dict[int, str] = {}
         self._statistic_tasks: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
         self._stop_listener: Any = None
@@ -293,10 +296,13 @@ class DsmrRuntime(ProviderRuntime):
                     self._entities[key] = entity
                     new.append(entity)
         for reading in snapshot.mbus.values():
-            slot = f"mbus_{reading.channel}"
+            meter = self._mbus_meter(reading)
+            # Keyed by the meter, not the channel: a meter swapped on the same channel (a new
+            # equipment identifier) is a new device with its own sensor at once.
+            slot = f"mbus_{meter}"
             if slot in self._entities or reading.value is None:
                 continue
-            meter = reading.identifier or f"{self.meter_id}_mbus{reading.channel}"
+            self._note_mbus_meter(reading, meter)
             device = meter_device(
                 device_id(self.key, meter),
                 name=f"{reading.kind.capitalize()} meter",
@@ -311,8 +317,31 @@ class DsmrRuntime(ProviderRuntime):
         if new and self._add_sensors is not None:
             self.add_sensors(new)
 
+    def _mbus_meter(self, reading: MbusReading) -> str:
+        """The meter key of an M-Bus meter: its equipment identifier, else entry and channel."""
+        return reading.identifier or f"{self.meter_id}_mbus{reading.channel}"
+
     def _mbus_device_id(self, reading: MbusReading) -> str:
-        return device_id(self.key, reading.identifier or f"{self.meter_id}_mbus{reading.channel}")
+        return device_id(self.key, self._mbus_meter(reading))
+
+    @callback
+    def _note_mbus_meter(self, reading: MbusReading, meter: str) -> None:
+        """Remember which meter sits on the channel; a different one there means it was swapped.
+
+        The grid operator replaced the meter: the old one's device, sensor and statistics stay
+        as they are (the device is stale and the user may delete it), the new one is counted in
+        its own series. The energy dashboard cannot be moved over for the user, so a gas meter
+        swap raises ``meter_replaced``, which says to add the new meter's statistic there.
+        """
+        before = self._mbus_meters.get(reading.channel)
+        self._mbus_meters[reading.channel] = meter
+        if before is None or before == meter:
+            return
+        LOGGER.info("A new meter is on M-Bus channel %s; it gets its own device", reading.channel)
+        if reading.kind == "gas":
+            async_raise_meter_replaced(
+                self.hass, self.entry.entry_id, reading.channel, device_id(self.key, before)
+            )
 
     def provided_device_ids(self) -> set[str]:
         """The electricity meter and the M-Bus meters of the latest telegram.
@@ -335,6 +364,7 @@ class DsmrRuntime(ProviderRuntime):
                 and entity.unique_id.startswith(f"{identifier}_")
             ):
                 del self._entities[slot]
+        async_resolve_meter_replaced(self.hass, self.entry.entry_id, identifier)
 
     # --- statistics ------------------------------------------------------------------------
 
@@ -345,7 +375,9 @@ class DsmrRuntime(ProviderRuntime):
             if reading.taken is None or reading.unit != VOLUME_M3:
                 continue
             statistics = self._statistics.get(reading.channel)
-            if statistics is None:
+            if statistics is None or statistics.series.meter != self._mbus_meter(reading):
+                # A new meter on the channel (or the first): its own series. The old series
+                # keeps its history; the new register is never compared with the old one.
                 statistics = self._statistics[reading.channel] = MbusStatistics(
                     self.hass, self._series(reading)
                 )
@@ -358,10 +390,9 @@ class DsmrRuntime(ProviderRuntime):
             task.add_done_callback(self._statistic_tasks.discard)
 
     def _series(self, reading: MbusReading) -> StatisticSeries:
-        meter = reading.identifier or f"{self.meter_id}_mbus{reading.channel}"
         return StatisticSeries(
             provider=self.key,
-            meter=meter,
+            meter=self._mbus_meter(reading),
             quantity=reading.kind,
             name=f"{reading.kind.capitalize()} (P1, hour of reading)",
             unit=VOLUME_M3,

@@ -319,20 +319,27 @@ def mbus_description(reading: MbusReading) -> DsmrSensorDescription:
     """The reading sensor of one M-Bus meter (``gas_meter_reading``, ``water_meter_reading``...)."""
     key = f"{reading.kind}_meter_reading"
     channel = reading.channel
+    identifier = reading.identifier
+
+    def mine(snapshot: P1Snapshot) -> MbusReading | None:
+        """The channel's reading while this meter is on it (not the one that replaced it)."""
+        found = snapshot.mbus.get(channel)
+        return found if found is not None and found.identifier == identifier else None
+
     device_class = _MBUS_CLASSES[reading.kind]
     if device_class is SensorDeviceClass.GAS and reading.unit != UnitOfVolume.CUBIC_METERS:
         device_class = SensorDeviceClass.ENERGY  # gas meters that count kWh
 
     def value(snapshot: P1Snapshot) -> SensorValue:
-        found = snapshot.mbus.get(channel)
+        found = mine(snapshot)
         return None if found is None else found.value
 
     def present(snapshot: P1Snapshot) -> bool:
-        found = snapshot.mbus.get(channel)
+        found = mine(snapshot)
         return found is not None and found.value is not None
 
     def attributes(snapshot: P1Snapshot) -> dict[str, Any] | None:
-        found = snapshot.mbus.get(channel)
+        found = mine(snapshot)
         if found is None or found.taken is None:
             return None
         return {"reading_taken": found.taken.isoformat()}
