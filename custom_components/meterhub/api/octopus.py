@@ -723,60 +723,47 @@ def _graphql_agreements(rows: Any) -> tuple[Agreement, ...]:
 
 
 def _parse_graphql_account(number: str, data: Mapping[str, Any]) -> Account:
+    """The account from an answer ``GRAPHQL_ACCOUNT`` has checked: its structure is known."""
+
+    def electricity_meter(meter: Mapping[str, Any], export: bool) -> Meter:
+        importing = _device_id(meter.get("smartImportElectricityMeter"))
+        exporting = _device_id(meter.get("smartExportElectricityMeter"))
+        return Meter(
+            serial_number=str(meter["serialNumber"]),
+            device_id=exporting if export else importing,
+            smart=bool(importing or exporting),
+        )
+
+    def gas_meter(meter: Mapping[str, Any], _export: bool) -> Meter:
+        device = _device_id(meter.get("smartGasMeter"))
+        return Meter(
+            serial_number=str(meter["serialNumber"]),
+            consumption_units=parse_gas_unit(meter.get("consumptionUnits")),
+            device_id=device,
+            smart=device is not None,
+        )
+
     points: list[MeterPoint] = []
-    for agreement in data.get("electricityAgreements") or ():
-        point = agreement.get("meterPoint") if isinstance(agreement, dict) else None
-        if not isinstance(point, dict) or not point.get("mpan"):
-            continue
-        export = str(point.get("direction") or "").upper() == "EXPORT"
-        meters = tuple(
-            Meter(
-                serial_number=str(m["serialNumber"]),
-                device_id=_device_id(
-                    m.get(
-                        "smartExportElectricityMeter" if export else "smartImportElectricityMeter"
-                    )
-                ),
-                smart=bool(
-                    _device_id(m.get("smartImportElectricityMeter"))
-                    or _device_id(m.get("smartExportElectricityMeter"))
-                ),
+    for fuel, agreements, key, make_meter in (
+        (FuelType.ELECTRICITY, "electricityAgreements", "mpan", electricity_meter),
+        (FuelType.GAS, "gasAgreements", "mprn", gas_meter),
+    ):
+        for agreement in data[agreements]:
+            point = agreement["meterPoint"]
+            if not point[key]:
+                continue
+            export = str(point.get("direction") or "").upper() == "EXPORT"
+            points.append(
+                MeterPoint(
+                    fuel=fuel,
+                    identifier=str(point[key]),
+                    is_export=export,
+                    meters=tuple(
+                        make_meter(m, export) for m in point["meters"] if m["serialNumber"]
+                    ),
+                    agreements=_graphql_agreements(point["agreements"]),
+                )
             )
-            for m in point.get("meters") or ()
-            if isinstance(m, dict) and m.get("serialNumber")
-        )
-        points.append(
-            MeterPoint(
-                fuel=FuelType.ELECTRICITY,
-                identifier=str(point["mpan"]),
-                is_export=export,
-                meters=meters,
-                agreements=_graphql_agreements(point.get("agreements")),
-            )
-        )
-    for agreement in data.get("gasAgreements") or ():
-        point = agreement.get("meterPoint") if isinstance(agreement, dict) else None
-        if not isinstance(point, dict) or not point.get("mprn"):
-            continue
-        meters = tuple(
-            Meter(
-                serial_number=str(m["serialNumber"]),
-                consumption_units=parse_gas_unit(m.get("consumptionUnits")),
-                device_id=_device_id(m.get("smartGasMeter")),
-                smart=_device_id(m.get("smartGasMeter")) is not None,
-            )
-            for m in point.get("meters") or ()
-            if isinstance(m, dict) and m.get("serialNumber")
-        )
-        points.append(
-            MeterPoint(
-                fuel=FuelType.GAS,
-                identifier=str(point["mprn"]),
-                is_export=False,
-                meters=meters,
-                agreements=_graphql_agreements(point.get("agreements")),
-            )
-        )
     # the same point may come once per active agreement: keep one
     unique = {(p.fuel, p.identifier): p for p in points}
     balance = data.get("balance")
