@@ -132,17 +132,10 @@ class MeterHubCoordinator[DataT](DataUpdateCoordinator[DataT]):
         )
         if not isinstance(err, ApiSchemaError) and not stalled:
             return
-        placeholders = await async_source_placeholders(self.hass, self.config_entry)
         if isinstance(err, ApiSchemaError):
-            problems.remember_schema_error(err)
-            problems.report(
-                self.hass,
-                API_CHANGED,
-                self._problem_source,
-                {**placeholders, **err.placeholders},
-                learn_more_url=placeholders["issue_tracker"] or None,
-            )
+            await self.async_report_api_changed(err)
         if stalled and self.history_statistic_id is not None:
+            placeholders = await async_source_placeholders(self.hass, self.config_entry)
             last = await async_last_rows(self.hass, self.history_statistic_id, 1)
             problems.report(
                 self.hass,
@@ -154,6 +147,27 @@ class MeterHubCoordinator[DataT](DataUpdateCoordinator[DataT]):
                     "last_hour": local_text(last[0].start) if last else "-",
                 },
             )
+
+    async def async_report_api_changed(
+        self, err: ApiSchemaError, source: str | None = None
+    ) -> None:
+        """Raise (or refresh) ``api_changed`` for ``err`` and keep its shape for diagnostics.
+
+        ``source`` is who reports it, this coordinator by default; a subclass whose update
+        succeeds anyway (a fallback answered) reports under its own name and resolves it itself.
+        """
+        if self.config_entry is None:
+            return
+        problems = entry_problems(self.hass, self._problems_entry_id)
+        problems.remember_schema_error(err)
+        placeholders = await async_source_placeholders(self.hass, self.config_entry)
+        problems.report(
+            self.hass,
+            API_CHANGED,
+            source or self._problem_source,
+            {**placeholders, **err.placeholders},
+            learn_more_url=placeholders["issue_tracker"] or None,
+        )
 
     @abstractmethod
     async def _async_fetch(self) -> DataT:

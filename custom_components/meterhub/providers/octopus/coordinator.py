@@ -100,7 +100,9 @@ class OctopusAccountCoordinator(MeterHubCoordinator[Account]):
             LOGGER.debug("Octopus GraphQL account unavailable (%s): using REST", type(err).__name__)
             self.update_interval = ACCOUNT_FALLBACK_INTERVAL
             if isinstance(err, ApiSchemaError):
-                await self._async_graphql_changed(err)
+                # The update succeeds (REST answered), so the spine never sees this error: say
+                # so anyway, or a gas meter whose unit only GraphQL tells waits without a word.
+                await self.async_report_api_changed(err, GRAPHQL_ACCOUNT_SOURCE)
             return merge_known(rest, self.known)
         self.known = account
         self.update_interval = ACCOUNT_INTERVAL
@@ -109,30 +111,6 @@ class OctopusAccountCoordinator(MeterHubCoordinator[Account]):
                 self.hass, API_CHANGED, GRAPHQL_ACCOUNT_SOURCE
             )
         return account
-
-    async def _async_graphql_changed(self, err: ApiSchemaError) -> None:
-        """GraphQL's account came in a changed shape: say so, although REST keeps data flowing.
-
-        The update itself succeeds (REST's account, narrowed with the last good GraphQL answer),
-        so the spine's own ``api_changed`` handling never sees this error; without the repair a
-        gas meter whose unit only GraphQL tells would wait for history without anyone knowing
-        why. The source is fixed (not this coordinator's id), so a reloaded entry clears the
-        repair it raised before the reload once GraphQL answers correctly again.
-        """
-        if self.config_entry is None:
-            return
-        problems = entry_problems(self.hass, self.config_entry.entry_id)
-        problems.remember_schema_error(err)
-        if problems.reports(API_CHANGED, GRAPHQL_ACCOUNT_SOURCE):
-            return  # raised once, not on every (hourly) fallback
-        placeholders = await async_source_placeholders(self.hass, self.config_entry)
-        problems.report(
-            self.hass,
-            API_CHANGED,
-            GRAPHQL_ACCOUNT_SOURCE,
-            {**placeholders, **err.placeholders},
-            learn_more_url=placeholders["issue_tracker"] or None,
-        )
 
 
 def merge_known(rest: Account, known: Account | None) -> Account:
