@@ -249,3 +249,28 @@ async def device_page_client(
     """A websocket client as the device page uses it (the ``config`` component loaded)."""
     assert await async_setup_component(hass, "config", {})
     return await ws_client(hass)
+
+
+def seed_legacy_device(
+    hass: HomeAssistant, entry: ConfigEntry, identifier: str, name: str, sensors: Mapping[str, str]
+) -> None:
+    """A device and its sensors as an older version registered them (``sensors``: key -> name).
+
+    Home Assistant makes the entity ids from the device's ``name`` and each sensor's name, as it
+    did for the entries that version set up.
+    """
+    device = dr.async_get(hass).async_get_or_create(
+        config_entry_id=entry.entry_id, identifiers={(DOMAIN, identifier)}, name=name
+    )
+    for key, sensor_name in sensors.items():
+        er.async_get(hass).async_get_or_create(
+            "sensor",
+            DOMAIN,
+            f"{identifier}_{key}",
+            config_entry=entry,
+            device_id=device.id,
+            has_entity_name=True,
+            object_id_base=sensor_name,
+            original_name=sensor_name,
+            translation_key=key,
+        )

@@ -19,6 +19,7 @@ from homeassistant.helpers import (
 )
 from homeassistant.setup import async_setup_component
 
+from ..helpers import seed_legacy_device
 from .standin import GSRN_1, GSRN_2, OWN, PASSWORD, USERNAME, Portal
 from .test_provider import NOW, seed
 
@@ -39,23 +40,9 @@ def seeded(portal: Portal, provider: CarunaProvider, freezer: FrozenDateTimeFact
 
 def seed_as_before(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     """Devices named after the address, and the entity ids Home Assistant made from them."""
-    devices, entities = dr.async_get(hass), er.async_get(hass)
+    entities = er.async_get(hass)
     for gsrn, name in ((GSRN_1, "Caruna Esimerkkitie 1"), (GSRN_2, "Caruna Mökkitie 7")):
-        device = devices.async_get_or_create(
-            config_entry_id=entry.entry_id, identifiers={(DOMAIN, f"caruna_{gsrn}")}, name=name
-        )
-        for key, sensor_name in SENSORS.items():
-            entities.async_get_or_create(
-                "sensor",
-                DOMAIN,
-                f"caruna_{gsrn}_{key}",
-                config_entry=entry,
-                device_id=device.id,
-                has_entity_name=True,
-                object_id_base=sensor_name,
-                original_name=sensor_name,
-                translation_key=key,
-            )
+        seed_legacy_device(hass, entry, f"caruna_{gsrn}", name, SENSORS)
     assert "sensor.caruna_mokkitie_7_fuse_size" in entities.entities
     # the user renamed one themselves: theirs to keep
     entities.async_update_entity(

@@ -53,6 +53,20 @@ def half_hours(start: datetime, end: datetime) -> list[datetime]:
     return found
 
 
+def telemetry_rows(start: datetime, end: datetime, demand: float) -> list[dict[str, Any]]:
+    """Home Mini half-hour rows in [start, end): 100 Wh each at a steady ``demand`` (W)."""
+    return [
+        {
+            "readAt": moment.isoformat(),
+            "consumption": 1_000_000 + 100 * index,
+            "consumptionDelta": 100,
+            "demand": demand,
+            "export": 0,
+        }
+        for index, moment in enumerate(half_hours(start, end))
+    ]
+
+
 def consumption_rows(values: dict[datetime, float]) -> list[dict[str, Any]]:
     return [
         {

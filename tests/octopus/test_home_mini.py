@@ -28,26 +28,13 @@ from homeassistant.helpers import entity_registry as er, issue_registry as ir
 from homeassistant.helpers.translation import async_get_translations
 
 from .conftest import ACCOUNT, MPAN, NOW, SERIAL, fill_standard, setup_entry
-from .standin import FakeOctopus, half_hours, moving_demand, moving_telemetry
+from .standin import FakeOctopus, half_hours, moving_demand, moving_telemetry, telemetry_rows
 
 pytestmark = pytest.mark.usefixtures("london")
 
 DEVICE = "00-AA-11-BB-22-CC-33-01"
 METER_KEY = slug(f"{MPAN}_{SERIAL}")
 UK_MIDNIGHT = datetime(2026, 4, 1, 23, 0, tzinfo=UTC)  # 2 April 00:00 BST
-
-
-def telemetry_rows(start: datetime, end: datetime, demand: float) -> list[dict[str, Any]]:
-    return [
-        {
-            "readAt": moment.isoformat(),
-            "consumption": 1_000_000 + 100 * index,
-            "consumptionDelta": 100,
-            "demand": demand,
-            "export": 0,
-        }
-        for index, moment in enumerate(half_hours(start, end))
-    ]
 
 
 def entity_id(hass: HomeAssistant, key: str) -> str | None:

@@ -37,6 +37,7 @@ from homeassistant.helpers import (
 from homeassistant.helpers.translation import async_get_translations
 from homeassistant.setup import async_setup_component
 
+from ..helpers import seed_legacy_device
 from .conftest import EXPORT_MPAN, MPAN, MPRN, NOW, fill_standard
 from .standin import ACCOUNT, GOOD_KEY, FakeOctopus
 
@@ -55,7 +56,7 @@ SERIALS = ("21L0000001", "G4P0000001")
 
 def seed_as_before(hass: HomeAssistant, entry: MockConfigEntry) -> None:
     """Devices and entities as a version before issue 23 registered them."""
-    devices, entities = dr.async_get(hass), er.async_get(hass)
+    entities = er.async_get(hass)
     seeds: dict[tuple[str, str], dict[str, str]] = {
         (f"octopus_{MPAN}_21l0000001", "Electricity meter 21L0000001"): {
             "current_unit_rate": "Current unit rate",
@@ -67,21 +68,7 @@ def seed_as_before(hass: HomeAssistant, entry: MockConfigEntry) -> None:
         },
     }
     for (identifier, name), sensors in seeds.items():
-        device = devices.async_get_or_create(
-            config_entry_id=entry.entry_id, identifiers={(DOMAIN, identifier)}, name=name
-        )
-        for key, sensor_name in sensors.items():
-            entities.async_get_or_create(
-                "sensor",
-                DOMAIN,
-                f"{identifier}_{key}",
-                config_entry=entry,
-                device_id=device.id,
-                has_entity_name=True,
-                object_id_base=sensor_name,
-                original_name=sensor_name,
-                translation_key=key,
-            )
+        seed_legacy_device(hass, entry, identifier, name, sensors)
     made = "sensor.electricity_meter_21l0000001_next_rate_change"
     assert {OLD_RATE, OLD_STANDING, OLD_GAS_RATE, made} <= set(entities.entities)
     entities.async_update_entity(made, new_entity_id=USERS_OWN)

@@ -7,7 +7,6 @@ Expected statistics are computed here from the stand-in's data by plain arithmet
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
 import pytest
@@ -47,7 +46,7 @@ from .conftest import (
     import_kwh,
     setup_entry,
 )
-from .standin import FakeOctopus, electricity_point, half_hours, rate_row
+from .standin import FakeOctopus, electricity_point, rate_row, telemetry_rows
 from .test_history import ELEC, GAS, close, expected_hours, import_rate
 
 pytestmark = pytest.mark.usefixtures("london")
@@ -223,19 +222,6 @@ async def test_graphql_rate_limit_falls_back_to_rest_with_known_meters(
     # REST lists the inactive serial; what GraphQL said before keeps it out
     assert set(runtime.meters) == meters_before
     assert runtime.client.graphql_paused_for > 0
-
-
-def telemetry_rows(start: datetime, end: datetime, demand: float) -> list[dict[str, Any]]:
-    return [
-        {
-            "readAt": moment.isoformat(),
-            "consumption": 1_000_000 + 100 * index,
-            "consumptionDelta": 100,
-            "demand": demand,
-            "export": 0,
-        }
-        for index, moment in enumerate(half_hours(start, end))
-    ]
 
 
 async def _tick(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta) -> None:
