@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from array import array
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 import contextlib
 from dataclasses import asdict, dataclass, field
 import logging
@@ -504,32 +504,49 @@ class _ParserSilencer(logging.Filter):
     """Keeps dsmr-parser's records about a failed line out of the log, noting where it failed.
 
     dsmr-parser logs a line it cannot parse at ERROR, line text included (in the message and in the
-    traceback of its ``ParseError``), whatever ``throw_ex`` says. Installed on its logger only while
-    our parse runs, and only for records from the parsing thread: anyone else's parse (Home
-    Assistant core's ``dsmr`` in the same process) is not touched.
+    traceback of its ``ParseError``), whatever ``throw_ex`` says. One filter sits on its logger for
+    good and acts only while one of our parses runs in the logging thread (a logger's filters run
+    in the thread that logs): anyone else's parse (Home Assistant core's ``dsmr`` in the same
+    process) is not touched, and a telegram costs no filter to add and remove.
     """
 
-    def __init__(self, telegram: str) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self._telegram = telegram
-        self._thread = threading.get_ident()
-        self.unparsed: list[UnparsedLine] = []
+        self._parsing = threading.local()
+
+    @contextlib.contextmanager
+    def parsing(self, telegram: str) -> Iterator[list[UnparsedLine]]:
+        """While this runs, this thread's records are silenced; yields where lines failed."""
+        unparsed: list[UnparsedLine] = []
+        self._parsing.current = (telegram, unparsed)
+        try:
+            yield unparsed
+        finally:
+            self._parsing.current = None
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.thread is not None and record.thread != self._thread:
-            return True  # another thread's parse (None: threads not logged, so treat as ours)
+        current: tuple[str, list[UnparsedLine]] | None = getattr(self._parsing, "current", None)
+        if current is None:
+            return True
+        telegram, unparsed = current
         error = record.exc_info[1] if record.exc_info else None
         line = next((arg for arg in getattr(error, "args", ())[1:2] if isinstance(arg, str)), "")
-        self.unparsed.append(self._locate(line.strip()))
+        unparsed.append(_locate(telegram, line.strip()))
         return False
 
-    def _locate(self, line: str) -> UnparsedLine:
-        obis = match.group() if (match := _OBIS_RE.match(line)) else "?"
-        if line:
-            for number, text in enumerate(self._telegram.split("\n"), start=1):
-                if text.strip() == line:
-                    return UnparsedLine(number, obis)
-        return UnparsedLine(0, obis)
+
+def _locate(telegram: str, line: str) -> UnparsedLine:
+    """Where ``line`` sits in ``telegram``, and its OBIS reference (never the line itself)."""
+    obis = match.group() if (match := _OBIS_RE.match(line)) else "?"
+    if line:
+        for number, text in enumerate(telegram.split("\n"), start=1):
+            if text.strip() == line:
+                return UnparsedLine(number, obis)
+    return UnparsedLine(0, obis)
+
+
+_SILENCER: Final = _ParserSilencer()
+_PARSER_LOGGER.addFilter(_SILENCER)
 
 
 class TelegramDecoder:
@@ -551,13 +568,11 @@ class TelegramDecoder:
         The library's own log records about failed lines are kept out of the log (they quote the
         line); :attr:`unparsed` says where they were instead.
         """
-        silencer = _ParserSilencer(telegram)
-        _PARSER_LOGGER.addFilter(silencer)
-        try:
-            return self._parser.parse(telegram)
-        finally:
-            _PARSER_LOGGER.removeFilter(silencer)
-            self.unparsed = silencer.unparsed
+        with _SILENCER.parsing(telegram) as unparsed:
+            try:
+                return self._parser.parse(telegram)
+            finally:
+                self.unparsed = unparsed
 
     def equipment_id(self, parsed: Telegram, telegram: str) -> str | None:
         """The meter's identifier, or for versions without one the telegram's header line."""
